@@ -1,0 +1,13 @@
+"""The events function (not implemented yet: every route answers 501)."""
+
+from fleetreport.http import api_handler, make_resolver
+from fleetreport.unimplemented import answer_501
+
+app = make_resolver()
+answer_501(
+    app,
+    [
+        ("POST", "/events"),
+    ],
+)
+lambda_handler = api_handler(app)

@@ -1,0 +1,1 @@
+"""fleetreport: the shared package every Lambda function of the service imports (the layer)."""

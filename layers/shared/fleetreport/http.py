@@ -1,0 +1,103 @@
+"""HTTP plumbing shared by every API function: the resolver, error mapping, and the Lambda entry point."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.logging import correlation_paths
+from botocore.exceptions import BotoCoreError, ClientError
+
+from fleetreport.errors import DomainError, TemporarilyUnavailable
+
+logger = Logger()
+metrics = Metrics()
+
+# DynamoDB/S3 answers that mean "try again later": after botocore's own retries they become a 503.
+TRANSIENT_ERROR_CODES = frozenset(
+    {
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "InternalServerError",
+        "ServiceUnavailable",
+        "SlowDown",
+        "TransactionConflictException",
+    }
+)
+
+JSON = "application/json"
+
+
+def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        status_code=status,
+        content_type=JSON,
+        body=json.dumps(body, separators=(",", ":"), ensure_ascii=False),
+        headers=headers or {},
+    )
+
+
+def error_response(error: DomainError) -> Response:
+    return json_response(error.status, error.body(), error.headers())
+
+
+def is_transient(error: ClientError) -> bool:
+    return error.response.get("Error", {}).get("Code", "") in TRANSIENT_ERROR_CODES
+
+
+def make_resolver() -> APIGatewayHttpResolver:
+    """A resolver whose errors all come back as `{"error": ...}` bodies with the right status."""
+    app = APIGatewayHttpResolver(enable_validation=True)
+
+    @app.exception_handler(DomainError)
+    def _domain_error(error: DomainError) -> Response:
+        return error_response(error)
+
+    @app.exception_handler(RequestValidationError)
+    def _validation_error(error: RequestValidationError) -> Response:
+        return json_response(400, {"error": "invalid request body"})
+
+    @app.exception_handler(ClientError)
+    def _client_error(error: ClientError) -> Response:
+        if is_transient(error):
+            logger.warning("storage unavailable", extra={"code": error.response["Error"]["Code"]})
+            return error_response(TemporarilyUnavailable())
+        logger.exception("storage error")
+        return json_response(500, {"error": "internal error"})
+
+    @app.exception_handler(BotoCoreError)
+    def _botocore_error(error: BotoCoreError) -> Response:
+        logger.warning("storage unreachable", extra={"error_type": type(error).__name__})
+        return error_response(TemporarilyUnavailable())
+
+    @app.not_found
+    def _not_found(_: Exception) -> Response:
+        return json_response(404, {"error": "not found"})
+
+    return app
+
+
+def api_handler(app: APIGatewayHttpResolver) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+    """The Lambda entry point for an HTTP API function: logging with the request id, metrics, routing."""
+
+    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
+    @metrics.log_metrics
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        return app.resolve(event, context)
+
+    return handler
+
+
+def json_body(raw: str | None) -> Any:
+    """Parse a request body; None when it is not JSON (callers pick their own error message)."""
+    if raw is None or raw == "":
+        return None
+    try:
+        return json.loads(raw)
+    except (ValueError, RecursionError):
+        return None

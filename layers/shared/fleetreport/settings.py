@@ -1,0 +1,94 @@
+"""Typed settings, parsed once from the environment; a bad value fails loudly with the setting's name."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or malformed; the message is one line naming the setting."""
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    reports_enabled: bool = Field(True, alias="REPORTS_ENABLED")
+    reports_max_body_bytes: int = Field(262144, alias="REPORTS_MAX_BODY_BYTES", ge=1)
+    reports_max_details_compressed_bytes: int = Field(
+        131072, alias="REPORTS_MAX_DETAILS_COMPRESSED_BYTES", ge=1
+    )
+    reports_max_details_decompressed_bytes: int = Field(
+        1048576, alias="REPORTS_MAX_DETAILS_DECOMPRESSED_BYTES", ge=1
+    )
+    reports_blob_retention_days: int = Field(30, alias="REPORTS_BLOB_RETENTION_DAYS", ge=1)
+    reports_max_blobs_per_group: int = Field(10, alias="REPORTS_MAX_BLOBS_PER_GROUP", ge=1)
+    reports_storage_prefix: str = Field("reports", alias="REPORTS_STORAGE_PREFIX")
+    rate_limit_per_key_per_minute: int = Field(100, alias="REPORTS_RATE_LIMIT_PER_KEY_PER_MINUTE", ge=0)
+    rate_limit_per_device_per_group_per_hour: int = Field(
+        1, alias="REPORTS_RATE_LIMIT_PER_DEVICE_PER_GROUP_PER_HOUR", ge=0
+    )
+    rate_limit_per_group_per_minute: int = Field(30, alias="REPORTS_RATE_LIMIT_PER_GROUP_PER_MINUTE", ge=0)
+
+    jwt_algorithm: Literal["HS256", "RS256", "ES256"] = Field("HS256", alias="JWT_ALGORITHM")
+    jwt_secret: str = Field("", alias="JWT_SECRET", repr=False)
+    jwt_secret_arn: str = Field("", alias="JWT_SECRET_ARN")
+    jwt_jwks_url: str = Field("", alias="JWT_JWKS_URL")
+    jwt_issuer: str = Field("", alias="JWT_ISSUER")
+    jwt_audience: str = Field("", alias="JWT_AUDIENCE")
+    jwt_leeway_seconds: int = Field(60, alias="JWT_LEEWAY_SECONDS", ge=0, le=60)
+
+    apps_table: str = Field("", alias="APPS_TABLE")
+    groups_table: str = Field("", alias="GROUPS_TABLE")
+    blobs_table: str = Field("", alias="BLOBS_TABLE")
+    counters_table: str = Field("", alias="COUNTERS_TABLE")
+    compliance_table: str = Field("", alias="COMPLIANCE_TABLE")
+    rollups_table: str = Field("", alias="ROLLUPS_TABLE")
+    idempotency_table: str = Field("", alias="IDEMPOTENCY_TABLE")
+    blob_bucket: str = Field("", alias="BLOB_BUCKET")
+    events_queue_url: str = Field("", alias="EVENTS_QUEUE_URL")
+    events_default_tenant: str = Field("", alias="EVENTS_DEFAULT_TENANT")
+
+    @field_validator("reports_storage_prefix")
+    @classmethod
+    def _prefix_is_a_path_segment(cls, value: str) -> str:
+        value = value.strip("/")
+        if not value or ".." in value.split("/"):
+            raise ValueError("must be a non-empty S3 key prefix")
+        return value
+
+    @field_validator("jwt_jwks_url")
+    @classmethod
+    def _jwks_is_https(cls, value: str) -> str:
+        if value and not value.startswith(("https://", "http://127.0.0.1", "http://localhost")):
+            raise ValueError("must be an https:// URL")
+        return value
+
+    def check_jwt(self) -> None:
+        """The JWT settings must describe a usable verifier; called by functions that verify tokens."""
+        if self.jwt_algorithm == "HS256":
+            if not (self.jwt_secret or self.jwt_secret_arn):
+                raise ConfigError("JWT_SECRET: HS256 needs JWT_SECRET or JWT_SECRET_ARN")
+            if self.jwt_secret and len(self.jwt_secret) < 32:
+                raise ConfigError("JWT_SECRET: must be at least 32 characters")
+        elif not self.jwt_jwks_url:
+            raise ConfigError(f"JWT_JWKS_URL: {self.jwt_algorithm} needs a JWKS URL")
+
+
+def parse_settings(env: dict[str, str]) -> Settings:
+    """Parse settings from a mapping (the environment); raises ConfigError naming the bad setting."""
+    try:
+        return Settings.model_validate({k: v for k, v in env.items() if v != ""})
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        name = error["loc"][0] if error["loc"] else "settings"
+        shown = "" if "SECRET" in str(name) else f" (got {error.get('input')!r})"
+        raise ConfigError(f"{name}: {error['msg']}{shown}") from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return parse_settings(dict(os.environ))

@@ -1,0 +1,1 @@
+"""Storage adapters: DynamoDB tables, the S3 blob bucket, the events queue."""
