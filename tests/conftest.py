@@ -24,11 +24,11 @@ os.environ.update(
 os.environ.pop("AWS_ENDPOINT_URL", None)
 os.environ.pop("AWS_PROFILE", None)
 
-from fleetreport.settings import get_settings  # noqa: E402
-from fleetreport.storage.aws import reset_clients  # noqa: E402
-from fleetreport_local.invoker import Invoker, function_environment  # noqa: E402
-from fleetreport_local.template import Template, create_resources, load_template  # noqa: E402
-from fleetreport_local.tokens import DEV_SECRET, mint_token  # noqa: E402
+from fleetreport.settings import get_settings
+from fleetreport.storage.aws import reset_clients
+from fleetreport_local.invoker import Invoker, function_environment
+from fleetreport_local.template import Template, create_resources, load_template
+from fleetreport_local.tokens import DEV_SECRET, mint_token
 
 
 class Stack:

@@ -92,7 +92,9 @@ def http_api_event(
     return event
 
 
-def sqs_event(bodies: list[str], queue_arn: str = "arn:aws:sqs:us-east-1:123456789012:events") -> dict[str, Any]:
+def sqs_event(
+    bodies: list[str], queue_arn: str = "arn:aws:sqs:us-east-1:123456789012:events"
+) -> dict[str, Any]:
     """An SQS event source batch, one record per body."""
     return {
         "Records": [

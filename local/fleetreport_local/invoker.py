@@ -84,7 +84,9 @@ class Invoker:
             module_name = f"fleetreport_fn_{function.name}_{next(_SEQUENCE)}"
             with _IMPORT_LOCK:
                 previous = os.environ.get("POWERTOOLS_SERVICE_NAME")
-                os.environ["POWERTOOLS_SERVICE_NAME"] = function.env.get("POWERTOOLS_SERVICE_NAME", function.name)
+                os.environ["POWERTOOLS_SERVICE_NAME"] = function.env.get(
+                    "POWERTOOLS_SERVICE_NAME", function.name
+                )
                 try:
                     spec = importlib.util.spec_from_file_location(module_name, path)
                     assert spec and spec.loader

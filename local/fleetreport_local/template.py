@@ -32,7 +32,7 @@ def _intrinsic(loader: _CfnLoader, suffix: str, node: yaml.Node) -> dict[str, An
     elif isinstance(node, yaml.SequenceNode):
         value = loader.construct_sequence(node, deep=True)
     else:
-        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+        value = loader.construct_mapping(node, deep=True)
     if suffix == "Ref":
         return {"Ref": value}
     if suffix == "GetAtt" and isinstance(value, str):
@@ -145,7 +145,12 @@ class Template:
             return re.sub(
                 r"\$\{([\w:.]+)\}",
                 lambda m: str(
-                    self.resolve({"Fn::GetAtt": m.group(1).split(".", 1)} if "." in m.group(1) else {"Ref": m.group(1)}, endpoint)
+                    self.resolve(
+                        {"Fn::GetAtt": m.group(1).split(".", 1)}
+                        if "." in m.group(1)
+                        else {"Ref": m.group(1)},
+                        endpoint,
+                    )
                 ),
                 text,
             )
@@ -192,7 +197,7 @@ class Template:
 
 @lru_cache(maxsize=4)
 def _raw_template(path: Path) -> dict[str, Any]:
-    return yaml.load(path.read_text(), Loader=_CfnLoader)  # type: ignore[no-any-return]  # noqa: S506
+    return yaml.load(path.read_text(), Loader=_CfnLoader)  # noqa: S506
 
 
 def load_template(path: Path = TEMPLATE_PATH, parameters: dict[str, str] | None = None) -> Template:
@@ -243,7 +248,9 @@ def create_resources(template: Template, session: Any, endpoint: str) -> dict[st
             attributes["VisibilityTimeout"] = str(props["VisibilityTimeout"])
         if "RedrivePolicy" in props:
             attributes["RedrivePolicy"] = json.dumps(props["RedrivePolicy"])
-        url = sqs.create_queue(QueueName=template.physical_name(logical_id), Attributes=attributes)["QueueUrl"]
+        url = sqs.create_queue(QueueName=template.physical_name(logical_id), Attributes=attributes)[
+            "QueueUrl"
+        ]
         made[logical_id] = url
     template.created.update(made)
     return made
