@@ -66,5 +66,14 @@ bench: venv build ## run every benchmark scenario and rewrite bench/RESULTS.md
 bench-smoke: venv ## a small, fast version of the benchmarks (CI)
 	$(PY) -m bench.run --smoke
 
+browsers: ## install Debian's chromium for the e2e tests (needs root; skipped otherwise)
+	@if [ -x /usr/bin/chromium ]; then echo "chromium: $$(/usr/bin/chromium --version 2>/dev/null)"; \
+	elif [ "$$(id -u)" != 0 ]; then echo "make browsers: not root, skipping (install chromium: apt-get install -y chromium)"; \
+	else apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; fi
+
+.PHONY: e2e
+e2e: venv browsers ## the dashboard's end-to-end tests in headless Chromium against the local stack
+	$(BIN)/pytest -m e2e tests/e2e
+
 clean: ## remove build output and local state
 	rm -rf .aws-sam .fleetreport .pytest_cache .mypy_cache .ruff_cache
