@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import re
 from functools import lru_cache
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -63,19 +65,53 @@ class Settings(BaseModel):
     @field_validator("jwt_jwks_url")
     @classmethod
     def _jwks_is_https(cls, value: str) -> str:
-        if value and not value.startswith(("https://", "http://127.0.0.1", "http://localhost")):
-            raise ValueError("must be an https:// URL")
+        if value and not _is_jwks_url(value):
+            raise ValueError("must be an https:// URL (http:// only for 127.0.0.1/localhost)")
         return value
 
     def check_jwt(self) -> None:
-        """The JWT settings must describe a usable verifier; called by functions that verify tokens."""
+        """The JWT settings must describe a usable verifier; called once by `auth.jwt` and at start-up.
+
+        Raises ConfigError with one line naming the setting (never its value when it is a secret).
+        """
+        if not 0 <= self.jwt_leeway_seconds <= 60:
+            raise ConfigError("JWT_LEEWAY_SECONDS: must be between 0 and 60")
         if self.jwt_algorithm == "HS256":
             if not (self.jwt_secret or self.jwt_secret_arn):
                 raise ConfigError("JWT_SECRET: HS256 needs JWT_SECRET or JWT_SECRET_ARN")
-            if self.jwt_secret and len(self.jwt_secret) < 32:
-                raise ConfigError("JWT_SECRET: must be at least 32 characters")
+            if self.jwt_secret:
+                check_hs256_secret("JWT_SECRET", self.jwt_secret)
+            elif not SECRET_ARN.match(self.jwt_secret_arn):
+                raise ConfigError("JWT_SECRET_ARN: must be a Secrets Manager secret ARN")
         elif not self.jwt_jwks_url:
             raise ConfigError(f"JWT_JWKS_URL: {self.jwt_algorithm} needs a JWKS URL")
+        elif not _is_jwks_url(self.jwt_jwks_url):
+            raise ConfigError("JWT_JWKS_URL: must be an https:// URL (http:// only for 127.0.0.1/localhost)")
+
+
+SECRET_ARN = re.compile(r"^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:\S+$")
+
+
+def check_hs256_secret(setting: str, secret: str) -> None:
+    """An HS256 secret must be long enough to resist guessing and must not be a PEM key (HS/RS mix-up)."""
+    if len(secret) < 32:
+        raise ConfigError(f"{setting}: must be at least 32 characters")
+    if secret.lstrip().startswith("-----BEGIN"):
+        raise ConfigError(f"{setting}: is a PEM key; HS256 needs a shared secret (use RS256 with a JWKS URL)")
+
+
+def _is_jwks_url(value: str) -> bool:
+    """https with a host, or plain http to the loopback host (local stack and tests)."""
+    try:
+        url = urlsplit(value)
+        host = url.hostname
+    except ValueError:
+        return False
+    if not host or url.username or url.password or any(c.isspace() for c in value):
+        return False
+    if url.scheme == "https":
+        return True
+    return url.scheme == "http" and host in ("127.0.0.1", "localhost")
 
 
 def parse_settings(env: dict[str, str]) -> Settings:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from fleetreport.errors import PermissionDenied
 
@@ -57,3 +57,76 @@ class Principal:
 
     def visible_apps(self, app_ids: Iterable[str]) -> list[str]:
         return [app_id for app_id in app_ids if self.sees_app(app_id)]
+
+
+# Tenants become key prefixes (`T#{owner}`, `{owner}#{owner_key}`): a `#` would let one tenant's keys
+# alias another's, and DynamoDB key size is bounded, so both are rejected at the door.
+MAX_OWNER_LENGTH = 128
+MAX_SUB_LENGTH = 256
+MAX_ALLOWED_APPS = 1000
+ROLES: frozenset[str] = frozenset({"admin", "team", "ingest"})
+PERMISSION_FLAGS: dict[str, tuple[str, ...]] = {"apps": ("download", "edit", "delete"), "reports": ("read",)}
+
+
+class InvalidClaims(ValueError):
+    """The verified token's claims do not describe a principal (authentication turns this into a 401)."""
+
+
+def principal_from_claims(claims: Mapping[str, Any]) -> Principal:
+    """Build the principal from verified JWT claims; any missing or mistyped claim is an InvalidClaims."""
+    role = claims.get("role")
+    if role not in ROLES:
+        raise InvalidClaims("role")
+    return Principal(
+        sub=_bounded_string(claims.get("sub"), MAX_SUB_LENGTH, "sub"),
+        owner=_owner(claims.get("owner")),
+        role=role,
+        permissions=_permissions(claims.get("permissions")),
+        allowed_apps=_allowed_apps(claims.get("allowed_apps")),
+    )
+
+
+def _bounded_string(value: Any, limit: int, name: str) -> str:
+    if not isinstance(value, str) or not value.strip() or len(value) > limit:
+        raise InvalidClaims(name)
+    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+        raise InvalidClaims(name)
+    return value
+
+
+def _owner(value: Any) -> str:
+    owner = _bounded_string(value, MAX_OWNER_LENGTH, "owner")
+    if "#" in owner:
+        raise InvalidClaims("owner")
+    return owner
+
+
+def _permissions(value: Any) -> Permissions:
+    """`{"apps": {"download", "edit", "delete"}, "reports": {"read"}}`; missing keys are false."""
+    if value is None:
+        return Permissions()
+    if not isinstance(value, dict):
+        raise InvalidClaims("permissions")
+    flags: dict[str, bool] = {}
+    for area, actions in PERMISSION_FLAGS.items():
+        granted = value.get(area, {})
+        if granted is None:
+            granted = {}
+        if not isinstance(granted, dict):
+            raise InvalidClaims("permissions")
+        for action in actions:
+            flag = granted.get(action, False)
+            if not isinstance(flag, bool):
+                raise InvalidClaims("permissions")
+            flags[f"{area}_{action}"] = flag
+    return Permissions(**flags)
+
+
+def _allowed_apps(value: Any) -> frozenset[str]:
+    if value is None:
+        return frozenset()
+    if not isinstance(value, list) or len(value) > MAX_ALLOWED_APPS:
+        raise InvalidClaims("allowed_apps")
+    if not all(isinstance(app_id, str) and 0 < len(app_id) <= 128 for app_id in value):
+        raise InvalidClaims("allowed_apps")
+    return frozenset(value)
