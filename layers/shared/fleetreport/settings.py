@@ -122,7 +122,8 @@ def parse_settings(env: dict[str, str]) -> Settings:
         error = exc.errors()[0]
         name = error["loc"][0] if error["loc"] else "settings"
         shown = "" if "SECRET" in str(name) else f" (got {error.get('input')!r})"
-        raise ConfigError(f"{name}: {error['msg']}{shown}") from None
+        message = str(error["msg"]).removeprefix("Value error, ")
+        raise ConfigError(f"{name}: {message}{shown}") from None
 
 
 @lru_cache(maxsize=1)

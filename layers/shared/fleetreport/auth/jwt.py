@@ -118,6 +118,8 @@ def _rejection(error: Exception) -> DomainError:
 
         logger.warning("JWKS endpoint unreachable")
         return TemporarilyUnavailable()
+    if isinstance(error, jwt.MissingRequiredClaimError) and error.claim in ("iss", "aud"):
+        return Unauthorized("invalid token issuer" if error.claim == "iss" else "invalid token audience")
     messages: list[tuple[type[Exception], str]] = [
         (jwt.ExpiredSignatureError, "token expired"),
         (jwt.ImmatureSignatureError, "token not yet valid"),
