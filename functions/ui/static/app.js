@@ -98,12 +98,8 @@ function renderSignIn(reason) {
     try {
       await getJson("/reports/groups", "limit=1");
     } catch (err) {
-      if (err instanceof ApiError && err.status === 401) {
-        clearToken();
-        ctx.showError(err);
-        token.focus();
-        return;
-      }
+      // 401: the unauthorized hook has cleared the token and shows the sign-in form with the API's message.
+      if (err instanceof ApiError && err.status === 401) return;
       // 403 and friends: the token is valid, it just cannot read groups.
     }
     ctx.clearError();
@@ -136,14 +132,19 @@ async function route() {
   const [m, section, render] = matched;
   markCurrent(section);
   try {
-    await render(view, m, parseQuery(query));
+    return await render(view, m, parseQuery(query));
   } catch (err) {
     ctx.showError(err);
   }
+  return undefined;
 }
 
-function focusMain() {
-  // Move focus to the new content so keyboard and screen-reader users start there.
+/** Move focus to the new content (or what the view asked for) so keyboard users start there. */
+function focusView(target) {
+  if (target instanceof HTMLElement && target.isConnected) {
+    target.focus();
+    return;
+  }
   main.focus({ preventScroll: true });
   window.scrollTo(0, 0);
 }
@@ -160,6 +161,6 @@ document.getElementById("sign-out").addEventListener("click", () => {
 });
 
 window.addEventListener("hashchange", () => {
-  route().then(focusMain);
+  route().then(focusView);
 });
 route();

@@ -69,7 +69,15 @@ function filterForm(query, ctx) {
     if (params.limit === "20") delete params.limit;
     ctx.navigate(`#/groups?${toQuery(params)}`);
   });
-  return form;
+  // On a phone the filters fold away (they would fill the first screen); wide screens always show them.
+  const active = Object.keys(query).filter((name) => name !== "page" && name !== "limit" && query[name]).length;
+  const wide = window.matchMedia("(min-width: 48rem)").matches;
+  return h(
+    "details",
+    { class: "filter-panel", open: wide },
+    h("summary", {}, active ? `Filters (${active} active)` : "Filters"),
+    form,
+  );
 }
 
 /** A cell whose content is one element, so the phone layout (label | value) gets one value item. */
@@ -95,8 +103,8 @@ function groupsTable(items) {
       td("Platform", {}, `${item.system?.platform || "—"} / ${item.system?.arch || "—"}`),
       td("Event", {}, item.event?.type, h("br"), h("small", {}, item.event?.reason)),
       td("Count", { class: "num" }, formatNumber(item.stats?.count)),
-      td("Last seen", {}, formatTime(item.stats?.last_seen)),
-      td("First seen", {}, formatTime(item.stats?.first_seen)),
+      td("Last seen", { class: "nowrap" }, formatTime(item.stats?.last_seen)),
+      td("First seen", { class: "nowrap" }, formatTime(item.stats?.first_seen)),
       td(
         "Details",
         { class: "num" },

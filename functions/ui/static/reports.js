@@ -165,20 +165,22 @@ async function runInto(section, key, query, ctx) {
   section.setAttribute("aria-busy", "false");
   if (!outcome) {
     mount(section, h("h2", { id: "results-title" }, "Results"), h("p", { class: "empty" }, "The report did not run."));
-    return;
+    return undefined;
   }
   const rows = toRows(outcome.data);
   const count = outcome.total ?? rows.length;
   const csv = h("button", { type: "button", class: "secondary", onclick: () => downloadCsv(key, query, ctx) }, "Download CSV");
+  const heading = h("h2", { id: "results-title", tabindex: "-1" }, `Results (${formatNumber(count)} ${count === 1 ? "row" : "rows"})`);
   mount(
     section,
-    h("h2", { id: "results-title" }, `Results (${formatNumber(count)} ${count === 1 ? "row" : "rows"})`),
+    heading,
     h("div", { class: "actions" }, csv),
     rows.length ? resultsTable(rows, key) : h("p", { class: "empty" }, "No results."),
     rows.length > MAX_ROWS_SHOWN ? h("p", { class: "hint" }, `Showing the first ${MAX_ROWS_SHOWN} rows; the CSV has them all.`) : null,
     pager(key, query, outcome.total),
   );
   ctx.announce(`${key}: ${count} rows`);
+  return heading;
 }
 
 /** The report's form; with `run`, also its results for `query` (the hash holds them: links and reloads work). */
@@ -190,5 +192,5 @@ export async function renderReport(view, key, query, ctx, run = false) {
   const results = h("section", { class: "results-section", "aria-labelledby": "results-title", "aria-live": "off" });
   const onRun = (params) => ctx.navigate(`#/reports/${encodeURIComponent(key)}/run?${toQuery(params)}`);
   mount(view, back, h("h1", {}, report.key), h("p", { class: "subtitle" }, report.description), reportForm(report, query, onRun), results);
-  if (run) await runInto(results, key, query, ctx);
+  return run ? runInto(results, key, query, ctx) : undefined;
 }
