@@ -1,0 +1,1 @@
+"""Compliance snapshots (the Gutterball side): Candlepin events in, consumer state and snapshots stored."""

@@ -1,0 +1,170 @@
+"""Candlepin event envelopes → typed compliance events, with errors that name the offending field.
+
+Envelope: `{"id", "type", "target", "timestamp", "entity"}`; the entity may be an object or a JSON
+string, under `entity`, `newEntity` or `oldEntity` (in that order of preference). Only
+CONSUMER CREATED/DELETED and COMPLIANCE CREATED change anything; every other event is acknowledged
+and skipped. Parsing never touches storage, so a request can be validated whole before any write.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from fleetreport.compliance.fields import (
+    EventError,
+    join,
+    optional_instant,
+    optional_object,
+    optional_string,
+    required_object,
+    required_string,
+)
+from fleetreport.compliance.snapshot import Snapshot, snapshot_from_entity
+from fleetreport.compliance.timefmt import parse_instant, to_storage
+
+ENTITY_KEYS = ("entity", "newEntity", "oldEntity")
+MAX_ID_LENGTH = 256
+MAX_UUID_LENGTH = 255
+
+__all__ = ["ComplianceEvent", "EventError", "parse_event", "parse_events"]
+
+
+@dataclass(frozen=True)
+class ConsumerInfo:
+    """What a consumer JSON says about the consumer itself (Candlepin's Consumer, trimmed)."""
+
+    uuid: str
+    name: str | None = None
+    owner_key: str | None = None
+    owner_display: str | None = None
+    created: str | None = None
+    last_checkin: str | None = None
+    facts: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class ConsumerCreated:
+    event_id: str
+    consumer: ConsumerInfo
+    created: str
+
+
+@dataclass(frozen=True)
+class ConsumerDeleted:
+    event_id: str
+    consumer: ConsumerInfo
+    deleted: str
+
+
+@dataclass(frozen=True)
+class ComplianceCreated:
+    event_id: str
+    consumer: ConsumerInfo
+    snapshot: Snapshot
+
+
+@dataclass(frozen=True)
+class Ignored:
+    """An event of a target/type fleetreport does not store; acknowledged so the sender moves on."""
+
+    event_id: str
+    target: str
+    type: str
+
+
+ComplianceEvent = ConsumerCreated | ConsumerDeleted | ComplianceCreated | Ignored
+
+
+def parse_event(raw: Any, path: str = "") -> ComplianceEvent:
+    """Validate one envelope; raises EventError whose field is prefixed with `path` (e.g. `events[2]`)."""
+    if not isinstance(raw, dict):
+        raise EventError(path or "event", "must be a JSON object")
+    event_id = _event_id(raw, path)
+    target = required_string(raw, "target", path).upper()
+    kind = required_string(raw, "type", path).upper()
+    if (target, kind) == ("CONSUMER", "CREATED"):
+        entity, where = _entity(raw, path)
+        consumer = consumer_from_entity(entity, where)
+        created = consumer.created or _timestamp(raw, path)
+        return ConsumerCreated(event_id, consumer, created)
+    if (target, kind) == ("CONSUMER", "DELETED"):
+        entity, where = _entity(raw, path)
+        return ConsumerDeleted(event_id, consumer_from_entity(entity, where), _timestamp(raw, path))
+    if (target, kind) == ("COMPLIANCE", "CREATED"):
+        entity, where = _entity(raw, path)
+        consumer = consumer_from_entity(required_object(entity, "consumer", where), join(where, "consumer"))
+        return ComplianceCreated(event_id, consumer, snapshot_from_entity(entity, where))
+    return Ignored(event_id, target, kind)
+
+
+def parse_events(body: Any) -> list[ComplianceEvent]:
+    """A request body: one envelope, or a JSON array of them (paths `events[i]...`)."""
+    if isinstance(body, list):
+        return [parse_event(item, f"events[{index}]") for index, item in enumerate(body)]
+    return [parse_event(body)]
+
+
+def consumer_from_entity(entity: dict[str, Any], where: str) -> ConsumerInfo:
+    uuid = required_string(entity, "uuid", where)
+    if len(uuid) > MAX_UUID_LENGTH:
+        raise EventError(join(where, "uuid"), "too long")
+    owner = optional_object(entity, "owner", where) or {}
+    facts = optional_object(entity, "facts", where)
+    return ConsumerInfo(
+        uuid=uuid,
+        name=optional_string(entity, "name", where),
+        owner_key=_owner_key(owner, join(where, "owner")),
+        owner_display=optional_string(owner, "displayName", join(where, "owner")),
+        created=optional_instant(entity, "created", where),
+        last_checkin=optional_instant(entity, "lastCheckin", where),
+        facts=facts,
+    )
+
+
+def _owner_key(owner: dict[str, Any], where: str) -> str | None:
+    key = optional_string(owner, "key", where)
+    if key is not None and ("#" in key or not key):
+        # The key becomes part of the ByOwnerKey partition `{tenant}#{owner_key}`.
+        raise EventError(join(where, "key"), "must be a non-empty string without '#'")
+    return key
+
+
+def _event_id(raw: dict[str, Any], path: str) -> str:
+    value = raw.get("id")
+    if value is None or value == "":
+        raise EventError(join(path, "id"), "missing")
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise EventError(join(path, "id"), "must be a string")
+    text = str(value)
+    if len(text) > MAX_ID_LENGTH:
+        raise EventError(join(path, "id"), "too long")
+    return text
+
+
+def _entity(raw: dict[str, Any], path: str) -> tuple[dict[str, Any], str]:
+    """The entity object and its path; a JSON-string entity is decoded."""
+    for key in ENTITY_KEYS:
+        value = raw.get(key)
+        if value is None or value == "":
+            continue
+        where = join(path, key)
+        if isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except (ValueError, RecursionError):
+                raise EventError(where, "invalid JSON") from None
+        if not isinstance(value, dict):
+            raise EventError(where, "must be an object")
+        return value, where
+    raise EventError(join(path, "entity"), "missing")
+
+
+def _timestamp(raw: dict[str, Any], path: str) -> str:
+    if raw.get("timestamp") in (None, ""):
+        raise EventError(join(path, "timestamp"), "missing")
+    instant = parse_instant(raw["timestamp"])
+    if instant is None:
+        raise EventError(join(path, "timestamp"), "invalid date")
+    return to_storage(instant)

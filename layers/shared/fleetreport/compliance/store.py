@@ -1,0 +1,199 @@
+"""Writes of ComplianceTable: consumer state, snapshots, the per-day change log and the tenants registry.
+
+Every write is safe to repeat (redelivered events, retries after a crash): keys are derived from the
+event, the consumer's latest status only moves forward (conditional on `status_date`), and the
+snapshot item is written last and conditionally, so "already there" means "already fully stored".
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from botocore.exceptions import ClientError
+
+from fleetreport.compliance import keys
+from fleetreport.compliance.events import ConsumerInfo
+from fleetreport.compliance.records import storable
+from fleetreport.compliance.snapshot import Snapshot
+
+Outcome = Literal["stored", "duplicate"]
+ChangeKind = Literal["created", "deleted", "snapshot"]
+
+
+class ComplianceWriter:
+    """Writes for one tenant (the JWT `owner` of the poster, or the queue's tenant)."""
+
+    def __init__(self, table: Any, tenant: str) -> None:
+        self.table = table
+        self.tenant = tenant
+
+    def register_tenant(self) -> None:
+        """Put the TENANTS item (idempotent) so the rollup can find every tenant without a Scan."""
+        self.table.put_item(Item={"pk": keys.TENANTS_PK, "sk": self.tenant})
+
+    def consumer_created(self, consumer: ConsumerInfo, created: str) -> Outcome:
+        """CONSUMER CREATED: the event's `created` wins; identity fields fill in only what is missing
+        (a snapshot may already have brought fresher ones)."""
+        update = _Update()
+        update.set("uuid", consumer.uuid)
+        update.set("created", created)
+        _fill_identity(update, self.tenant, consumer, only_if_missing=True)
+        self._update_consumer(consumer.uuid, update)
+        self._log_change(created, consumer.uuid, "created", consumer.owner_key)
+        return "stored"
+
+    def consumer_deleted(self, consumer: ConsumerInfo, deleted: str) -> Outcome:
+        update = _Update()
+        update.set("uuid", consumer.uuid)
+        update.set("deleted", deleted)
+        _fill_identity(update, self.tenant, consumer, only_if_missing=True)
+        self._update_consumer(consumer.uuid, update)
+        self._log_change(deleted, consumer.uuid, "deleted", consumer.owner_key)
+        return "stored"
+
+    def snapshot(self, event_id: str, consumer: ConsumerInfo, snapshot: Snapshot) -> Outcome:
+        """COMPLIANCE CREATED: advance the consumer's latest status (if this one is not older), log the
+        change, then store the snapshot itself; an existing snapshot item means a redelivery."""
+        self._advance_latest_status(consumer, snapshot)
+        self._log_change(snapshot.status_date, consumer.uuid, "snapshot", snapshot.owner_key, snapshot.status)
+        item = {
+            "pk": keys.snapshot_pk(self.tenant, consumer.uuid),
+            "sk": keys.snapshot_sk(snapshot.status_date, event_id),
+            **_status_attributes(snapshot),
+        }
+        if snapshot.owner_key:
+            item["owner_key"] = snapshot.owner_key
+        if snapshot.last_checkin:
+            item["last_checkin"] = snapshot.last_checkin
+        try:
+            self.table.put_item(Item=item, ConditionExpression="attribute_not_exists(pk)")
+        except ClientError as error:
+            if _is_condition_failure(error):
+                return "duplicate"
+            raise
+        return "stored"
+
+    def _advance_latest_status(self, consumer: ConsumerInfo, snapshot: Snapshot) -> None:
+        newer = _Update()
+        newer.set("uuid", consumer.uuid)
+        newer.set_if_missing("created", consumer.created or snapshot.status_date)
+        for name, value in _status_attributes(snapshot).items():
+            newer.set(name, value)
+        for name in ("product_names", "skus", "subscription_names"):
+            if not getattr(snapshot, name):
+                newer.remove(name)
+        if snapshot.last_checkin:
+            newer.set("last_checkin", snapshot.last_checkin)
+        _fill_identity(newer, self.tenant, consumer, only_if_missing=False)
+        newer.names["#status_date"] = "status_date"
+        newer.values[":condition_date"] = snapshot.status_date
+        condition = "attribute_not_exists(#status_date) OR #status_date <= :condition_date"
+        try:
+            self._update_consumer(consumer.uuid, newer, condition)
+        except ClientError as error:
+            if not _is_condition_failure(error):
+                raise
+            # An older snapshot arriving late: the consumer already exists with a newer status.
+            return
+
+    def _update_consumer(
+        self,
+        uuid: str,
+        update: _Update,
+        condition: str | None = None,
+    ) -> None:
+        request: dict[str, Any] = {
+            "Key": {"pk": keys.consumer_pk(self.tenant), "sk": keys.consumer_sk(uuid)},
+            "UpdateExpression": update.expression(),
+            "ExpressionAttributeNames": update.names,
+            "ExpressionAttributeValues": update.values,
+        }
+        if condition:
+            request["ConditionExpression"] = condition
+        self.table.update_item(**request)
+
+    def _log_change(
+        self, instant: str, uuid: str, kind: ChangeKind, owner_key: str | None, status: str | None = None
+    ) -> None:
+        """One item per change, partitioned by the UTC day of its instant: what the rollup reads."""
+        item: dict[str, Any] = {
+            "pk": keys.change_log_pk(self.tenant, instant[:10]),
+            "sk": keys.change_log_sk(instant, uuid, kind),
+            "uuid": uuid,
+            "kind": kind,
+        }
+        if owner_key:
+            item["owner_key"] = owner_key
+        if status is not None:
+            item["status"] = status
+        self.table.put_item(Item=item)
+
+
+def _status_attributes(snapshot: Snapshot) -> dict[str, Any]:
+    """The attributes a snapshot item and the consumer's latest status share (empty sets omitted)."""
+    attributes: dict[str, Any] = {
+        "status": snapshot.status,
+        "status_date": snapshot.status_date,
+        "reasons": storable(snapshot.reasons),
+        "management_enabled": snapshot.management_enabled,
+        "doc": snapshot.doc,
+    }
+    for name in ("product_names", "skus", "subscription_names"):
+        values = getattr(snapshot, name)
+        if values:
+            attributes[name] = set(values)
+    return attributes
+
+
+def _fill_identity(update: _Update, tenant: str, consumer: ConsumerInfo, *, only_if_missing: bool) -> None:
+    assign = update.set_if_missing if only_if_missing else update.set
+    if consumer.name is not None:
+        assign("name", consumer.name)
+    if consumer.owner_key:
+        assign("owner_key", consumer.owner_key)
+        assign("owner_scope", keys.owner_scope(tenant, consumer.owner_key))
+    if consumer.owner_display is not None:
+        assign("owner_display", consumer.owner_display)
+    if consumer.facts is not None:
+        assign("facts", storable(consumer.facts))
+    if consumer.last_checkin and only_if_missing:
+        assign("last_checkin", consumer.last_checkin)
+
+
+class _Update:
+    """Builds an UpdateExpression with placeholder names, so attribute names never need escaping."""
+
+    def __init__(self) -> None:
+        self.sets: list[str] = []
+        self.removes: list[str] = []
+        self.names: dict[str, str] = {}
+        self.values: dict[str, Any] = {}
+
+    def _placeholders(self, name: str) -> tuple[str, str]:
+        index = len(self.sets) + len(self.removes)
+        self.names[f"#a{index}"] = name
+        return f"#a{index}", f":v{index}"
+
+    def set(self, name: str, value: Any) -> None:
+        attr, val = self._placeholders(name)
+        self.sets.append(f"{attr} = {val}")
+        self.values[val] = value
+
+    def set_if_missing(self, name: str, value: Any) -> None:
+        attr, val = self._placeholders(name)
+        self.sets.append(f"{attr} = if_not_exists({attr}, {val})")
+        self.values[val] = value
+
+    def remove(self, name: str) -> None:
+        attr, _ = self._placeholders(name)
+        self.removes.append(attr)
+
+    def expression(self) -> str:
+        parts = [f"SET {', '.join(self.sets)}"]
+        if self.removes:
+            parts.append(f"REMOVE {', '.join(self.removes)}")
+        return " ".join(parts)
+
+
+def _is_condition_failure(error: ClientError) -> bool:
+    return error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"

@@ -1,0 +1,103 @@
+"""Builders for Candlepin events and a direct loader for compliance fixtures (shared by compliance tests)."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from typing import Any
+
+import boto3
+from fleetreport.compliance.events import ComplianceCreated, ConsumerCreated, ConsumerDeleted, parse_event
+from fleetreport.compliance.store import ComplianceWriter
+
+_IDS = itertools.count(1)
+
+
+def next_id() -> str:
+    return f"evt-{next(_IDS):06d}"
+
+
+def consumer_json(uuid: str, owner_key: str = "acme", **extra: Any) -> dict[str, Any]:
+    consumer = {
+        "uuid": uuid,
+        "name": f"host-{uuid}",
+        "owner": {"key": owner_key, "displayName": owner_key.upper()},
+        "lastCheckin": extra.pop("lastCheckin", None),
+        "facts": {"cpu.cpu(s)": "4"},
+    }
+    consumer.update(extra)
+    return consumer
+
+
+def entitlement(
+    sku: str, name: str, provided: dict[str, str] | None = None, management: bool = False
+) -> dict:
+    attributes = {"arch": "ALL"}
+    if management:
+        attributes["management_enabled"] = "1"
+    return {
+        "productId": sku,
+        "productName": name,
+        "attributes": attributes,
+        "providedProducts": provided or {},
+        "quantity": 1,
+    }
+
+
+def consumer_created(uuid: str, created: str, owner_key: str = "acme", event_id: str | None = None) -> dict:
+    return {
+        "id": event_id or next_id(),
+        "type": "CREATED",
+        "target": "CONSUMER",
+        "timestamp": created,
+        "entity": json.dumps(consumer_json(uuid, owner_key, created=created)),
+    }
+
+
+def consumer_deleted(uuid: str, deleted: str, owner_key: str = "acme", event_id: str | None = None) -> dict:
+    return {
+        "id": event_id or next_id(),
+        "type": "DELETED",
+        "target": "CONSUMER",
+        "timestamp": deleted,
+        "oldEntity": consumer_json(uuid, owner_key),
+    }
+
+
+def compliance(
+    uuid: str,
+    date: str,
+    status: str = "valid",
+    *,
+    owner_key: str = "acme",
+    entitlements: list[dict] | None = None,
+    reasons: list[dict] | None = None,
+    event_id: str | None = None,
+    last_checkin: str | None = None,
+) -> dict:
+    entity = {
+        "consumer": consumer_json(uuid, owner_key, lastCheckin=last_checkin or date),
+        "entitlements": entitlements or [],
+        "status": {"status": status, "date": date, "reasons": reasons or []},
+    }
+    return {
+        "id": event_id or next_id(),
+        "type": "CREATED",
+        "target": "COMPLIANCE",
+        "timestamp": date,
+        "entity": json.dumps(entity),
+    }
+
+
+def load(stack: Any, tenant: str, raw_events: list[dict]) -> None:
+    """Store events straight through the domain writer (fast fixtures; ingest itself is tested by HTTP)."""
+    writer = ComplianceWriter(boto3.resource("dynamodb").Table(stack.name("ComplianceTable")), tenant)
+    writer.register_tenant()
+    for raw in raw_events:
+        event = parse_event(raw)
+        if isinstance(event, ConsumerCreated):
+            writer.consumer_created(event.consumer, event.created)
+        elif isinstance(event, ConsumerDeleted):
+            writer.consumer_deleted(event.consumer, event.deleted)
+        elif isinstance(event, ComplianceCreated):
+            writer.snapshot(event.event_id, event.consumer, event.snapshot)
