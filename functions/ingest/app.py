@@ -1,13 +1,36 @@
-"""The ingest function (not implemented yet: every route answers 501)."""
+"""The ingest function: `POST /reports/ingest` counts a health report into its group (report keys)."""
 
-from fleetreport.http import api_handler, make_resolver
-from fleetreport.unimplemented import answer_501
+import base64
+import binascii
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response
+from fleetreport.groups.ingest import ingest_report
+from fleetreport.http import api_handler, json_response, make_resolver
+from fleetreport.storage.aws import dynamodb, s3
 
 app = make_resolver()
-answer_501(
-    app,
-    [
-        ("POST", "/reports/ingest"),
-    ],
-)
+dynamodb()
+s3()
+
+
+def raw_body() -> bytes | None:
+    """The body's bytes as the client sent them (API Gateway base64-encodes binary bodies); None when
+    the encoding is broken, which ingest reports as an invalid body in its turn (check 4)."""
+    event = app.current_event
+    body = event.body or ""
+    if event.is_base64_encoded:
+        try:
+            return base64.b64decode(body)
+        except (binascii.Error, ValueError):
+            return None
+    return body.encode("utf-8")
+
+
+@app.post("/reports/ingest")
+def ingest() -> Response[Any]:
+    result = ingest_report(app.current_event.headers or {}, raw_body())
+    return json_response(202, result.body())
+
+
 lambda_handler = api_handler(app)

@@ -1,0 +1,1 @@
+"""Report groups (the faynoSync contract): ingest, detail blobs, rate limits, queries and triage."""

@@ -1,0 +1,127 @@
+"""Fixed-window rate limits on DynamoDB counters (§3.5), checked per key, per device+group, per group.
+
+Each window is one counter item, bumped with a conditional `ADD n 1` that only succeeds below the
+limit: a refused request leaves its own window untouched, and windows bumped before it in the same
+request are handed back, so a limited request is not counted anywhere. The store failing never
+blocks ingestion (fail open): it is logged and counted in the `RateLimiterErrors` metric.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from botocore.exceptions import BotoCoreError, ClientError
+
+from fleetreport.errors import RateLimited
+from fleetreport.http import logger, metrics
+from fleetreport.settings import Settings
+from fleetreport.storage.aws import table
+
+_TTL_GRACE_SECONDS = 3600
+
+
+@dataclass(frozen=True)
+class Window:
+    """One fixed window of one limit: the counter item's key, its limit and when it ends."""
+
+    counter: str
+    limit: int
+    ends_at: datetime
+
+    def seconds_left(self, now: datetime) -> int:
+        return max(1, math.ceil((self.ends_at - now).total_seconds()))
+
+
+def device_digest(device_id: str) -> str:
+    """Device ids are never stored in clear."""
+    return hashlib.sha256(device_id.encode("utf-8")).hexdigest()
+
+
+def windows_for(
+    settings: Settings, *, key_id: str, app_id: str, group_hash: str, device_id: str, now: datetime
+) -> list[Window]:
+    """The enabled windows in the spec's order (a limit of 0 disables its window)."""
+    minute = now.replace(second=0, microsecond=0)
+    hour = minute.replace(minute=0)
+    next_minute, next_hour = minute + timedelta(minutes=1), hour + timedelta(hours=1)
+    candidates = [
+        (f"key#{key_id}#{minute:%Y%m%d%H%M}", settings.rate_limit_per_key_per_minute, next_minute),
+        (
+            f"dev#{device_digest(device_id)}#{app_id}#{group_hash}#{hour:%Y%m%d%H}",
+            settings.rate_limit_per_device_per_group_per_hour,
+            next_hour,
+        ),
+        (
+            f"grp#{app_id}#{group_hash}#{minute:%Y%m%d%H%M}",
+            settings.rate_limit_per_group_per_minute,
+            next_minute,
+        ),
+    ]
+    return [Window(counter, limit, ends) for counter, limit, ends in candidates if limit > 0]
+
+
+def enforce_rate_limits(settings: Settings, windows: list[Window], now: datetime) -> None:
+    """Take one unit from every window, or from none: raises RateLimited for the first full one."""
+    if not windows:
+        return
+    counters = table(settings.counters_table)
+    taken: list[Window] = []
+    for window in windows:
+        try:
+            allowed = _take(counters, window)
+        except (ClientError, BotoCoreError) as error:
+            _fail_open(error)
+            return
+        if not allowed:
+            _give_back(counters, taken)
+            metrics.add_metric(name="RateLimited", unit=MetricUnit.Count, value=1)
+            raise RateLimited(window.seconds_left(now))
+        taken.append(window)
+
+
+def _take(counters: Any, window: Window) -> bool:
+    try:
+        counters.update_item(
+            Key={"counter": window.counter},
+            UpdateExpression="ADD #n :one SET #ttl = if_not_exists(#ttl, :ttl)",
+            ConditionExpression="attribute_not_exists(#n) OR #n < :limit",
+            ExpressionAttributeNames={"#n": "n", "#ttl": "ttl"},
+            ExpressionAttributeValues={
+                ":one": 1,
+                ":limit": window.limit,
+                ":ttl": int(window.ends_at.timestamp()) + _TTL_GRACE_SECONDS,
+            },
+        )
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
+def _give_back(counters: Any, taken: list[Window]) -> None:
+    """Undo the units a refused request took from earlier windows (best effort)."""
+    for window in taken:
+        try:
+            counters.update_item(
+                Key={"counter": window.counter},
+                UpdateExpression="ADD #n :minus_one",
+                ConditionExpression="attribute_exists(#n)",
+                ExpressionAttributeNames={"#n": "n"},
+                ExpressionAttributeValues={":minus_one": -1},
+            )
+        except (ClientError, BotoCoreError) as error:
+            _fail_open(error)
+
+
+def _fail_open(error: Exception) -> None:
+    code = error.response.get("Error", {}).get("Code", "") if isinstance(error, ClientError) else ""
+    logger.warning(
+        "rate limiter unavailable, allowing", extra={"error_type": type(error).__name__, "code": code}
+    )
+    metrics.add_metric(name="RateLimiterErrors", unit=MetricUnit.Count, value=1)

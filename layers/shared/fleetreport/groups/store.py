@@ -1,0 +1,120 @@
+"""GroupsTable access: the counting upsert, point reads, triage updates and deletion.
+
+Items carry the dimensions flat (`app_name`, `app_version`, ..., `event_reason`) so the light
+indexes ByAppLastSeen/ByOwnerLastSeen can project them; `owner` is stored, never served.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from fleetreport.groups.models import Dimensions, format_time
+from fleetreport.storage.aws import table
+
+DIMENSION_ATTRIBUTES = {
+    "app_name": "name",
+    "app_version": "version",
+    "app_channel": "channel",
+    "sys_platform": "platform",
+    "sys_arch": "arch",
+    "event_type": "type",
+    "event_reason": "reason",
+}
+_REOPEN_ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class CountedReport:
+    """What the counting upsert left behind: enough to decide whether blobs need trimming."""
+
+    details_stored: int
+    status: str
+
+
+def is_conditional_failure(error: ClientError) -> bool:
+    return error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+
+
+def count_report(
+    table_name: str,
+    *,
+    owner: str,
+    app_id: str,
+    dims: Dimensions,
+    now: datetime,
+    stored: int = 0,
+    rejected: int = 0,
+) -> CountedReport:
+    """Count one report into its group with one atomic UpdateItem (two when reopening a resolved one).
+
+    DynamoDB cannot branch inside an update expression, so the common case is tried with the
+    condition `status <> resolved` (it cannot reopen anything); if the group turns out to be resolved,
+    the reopening update runs with the condition `status = resolved`. Each attempt is atomic and a
+    failed condition writes nothing, so the report is counted exactly once whatever runs in between
+    (a PATCH muting the group, another report reopening it): we simply retry with what is true now.
+    """
+    groups = table(table_name)
+    for _ in range(_REOPEN_ATTEMPTS):
+        for reopening in (False, True):
+            try:
+                answer = groups.update_item(**_upsert(owner, app_id, dims, now, stored, rejected, reopening))
+            except ClientError as error:
+                if is_conditional_failure(error):
+                    continue
+                raise
+            attributes = answer["Attributes"]
+            return CountedReport(int(attributes.get("details_stored", 0)), str(attributes.get("status", "")))
+    raise RuntimeError("group status kept changing while counting a report")  # pragma: no cover
+
+
+def _upsert(
+    owner: str, app_id: str, dims: Dimensions, now: datetime, stored: int, rejected: int, reopening: bool
+) -> dict[str, Any]:
+    stamp = format_time(now)
+    names = {"#count": "count", "#status": "status", "#owner": "owner", "#hour": f"h{now:%Y%m%d%H}"}
+    values: dict[str, Any] = {
+        ":one": 1,
+        ":now": stamp,
+        ":owner": owner,
+        ":id": str(uuid.uuid4()),
+        ":open": "open",
+        ":resolved": "resolved",
+        ":stored": stored,
+        ":rejected": rejected,
+    }
+    sets = [
+        "#owner = :owner",
+        "last_seen = :now",
+        "updated_at = :now",
+        "id = if_not_exists(id, :id)",
+        "first_seen = if_not_exists(first_seen, :now)",
+        "created_at = if_not_exists(created_at, :now)",
+    ]
+    for attribute, field_name in DIMENSION_ATTRIBUTES.items():
+        values[f":{attribute}"] = getattr(dims, field_name)
+        sets.append(f"{attribute} = :{attribute}")
+    if reopening:
+        sets.append("#status = :open")
+        condition = "#status = :resolved"
+        tail = " REMOVE resolved_at, resolved_by"
+    else:
+        sets.append("#status = if_not_exists(#status, :open)")
+        condition = "attribute_not_exists(#status) OR #status <> :resolved"
+        tail = ""
+    expression = (
+        "SET " + ", ".join(sets) + " ADD #count :one, details_stored :stored, details_rejected :rejected, "
+        "#hour :one" + tail
+    )
+    return {
+        "Key": {"app_id": app_id, "group_hash": dims.group_hash},
+        "UpdateExpression": expression,
+        "ConditionExpression": condition,
+        "ExpressionAttributeNames": names,
+        "ExpressionAttributeValues": values,
+        "ReturnValues": "UPDATED_NEW",
+    }

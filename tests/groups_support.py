@@ -1,0 +1,115 @@
+"""Helpers shared by the report-group tests: apps and keys put straight into AppsTable (per
+docs/data-model.md), report bodies, detail payloads and ingest calls through the real handler."""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import hashlib
+import secrets
+import uuid
+from typing import Any
+
+from fleetreport_local.invoker import HttpResult
+
+NOW = "2026-05-20T10:00:00.000Z"
+
+
+def make_app(stack: Any, tenant: str = "t1", name: str = "test", reports: bool = True) -> tuple[str, str]:
+    """An app with a report key, as the admin function stores them; returns (app_id, plaintext key)."""
+    app_id = str(uuid.uuid4())
+    key = "rpk_" + secrets.token_hex(32)
+    key_id = str(uuid.uuid4())
+    apps = stack.table("AppsTable")
+    apps.put_item(
+        Item={
+            "pk": f"T#{tenant}",
+            "sk": f"APP#{app_id}",
+            "app_id": app_id,
+            "name": name,
+            "reports": reports,
+            "key_id": key_id,
+            "key_prefix": key[:12],
+            "key_hash": hashlib.sha256(key.encode()).hexdigest(),
+            "key_updated_at": NOW,
+            "created_at": NOW,
+            "updated_at": NOW,
+        }
+    )
+    apps.put_item(Item={"pk": f"T#{tenant}", "sk": f"NAME#{name}", "app_id": app_id})
+    apps.put_item(
+        Item={
+            "pk": f"KEY#{hashlib.sha256(key.encode()).hexdigest()}",
+            "sk": "KEY",
+            "tenant": tenant,
+            "app_id": app_id,
+            "app_name": name,
+            "reports": reports,
+            "key_id": key_id,
+        }
+    )
+    return app_id, key
+
+
+def report(
+    name: str = "test",
+    version: str = "1.4.2",
+    channel: str = "stable",
+    platform: str = "windows",
+    arch: str = "amd64",
+    type: str = "update_failure",
+    reason: str = "checksum_mismatch",
+    details: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "application": {"name": name, "version": version, "channel": channel},
+        "system": {"platform": platform, "arch": arch},
+        "event": {"type": type, "reason": reason},
+    }
+    if details is not None:
+        body["details"] = details
+    return body
+
+
+def gzip_details(raw: bytes = b'{"log": "boom"}', *, gz: bytes | None = None) -> dict[str, str]:
+    payload = gz if gz is not None else gzip.compress(raw)
+    return {
+        "encoding": "gzip+base64",
+        "content_type": "application/json",
+        "payload": base64.b64encode(payload).decode(),
+    }
+
+
+def ingest(
+    stack: Any,
+    key: str,
+    body: Any,
+    device: str | None = "device-1",
+    headers: dict[str, str] | None = None,
+) -> HttpResult:
+    sent = {"Authorization": f"Bearer {key}"}
+    if device is not None:
+        sent["X-Device-ID"] = device
+    sent.update(headers or {})
+    return stack.http("POST", "/reports/ingest", headers=sent, body=body)
+
+
+def group_item(stack: Any, app_id: str, group_hash: str) -> dict[str, Any] | None:
+    return stack.table("GroupsTable").get_item(Key={"app_id": app_id, "group_hash": group_hash}).get("Item")
+
+
+def blob_items(stack: Any, app_id: str, group_hash: str) -> list[dict[str, Any]]:
+    from boto3.dynamodb.conditions import Key
+
+    answer = stack.table("BlobsTable").query(
+        KeyConditionExpression=Key("group_key").eq(f"{app_id}#{group_hash}")
+    )
+    return list(answer["Items"])
+
+
+def no_rate_limits(settings_env: Any) -> None:
+    settings_env(
+        REPORTS_RATE_LIMIT_PER_KEY_PER_MINUTE="0",
+        REPORTS_RATE_LIMIT_PER_DEVICE_PER_GROUP_PER_HOUR="0",
+        REPORTS_RATE_LIMIT_PER_GROUP_PER_MINUTE="0",
+    )
