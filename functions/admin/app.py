@@ -18,8 +18,10 @@ from fleetreport.apps.openapi import (
 )
 from fleetreport.auth.jwt import authenticate
 from fleetreport.http import api_handler, json_response, make_resolver
+from fleetreport.storage.aws import dynamodb
 
 app = make_resolver()
+dynamodb()  # the client is built during init, not on the first request
 
 
 @app.post("/apps", summary="Create an app", responses=CREATE_APP_RESPONSES)
