@@ -4,11 +4,21 @@ from __future__ import annotations
 
 import itertools
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import boto3
+import pytest
+from conftest import Stack, apply_settings
 from fleetreport.compliance.events import ComplianceCreated, ConsumerCreated, ConsumerDeleted, parse_event
 from fleetreport.compliance.store import ComplianceWriter
+from fleetreport.settings import get_settings
+from fleetreport.storage.aws import reset_clients
+from fleetreport_local.invoker import function_environment
+from fleetreport_local.template import create_resources, load_template
+from fleetreport_local.tokens import DEV_SECRET
+from moto import mock_aws
 
 _IDS = itertools.count(1)
 
@@ -101,3 +111,19 @@ def load(stack: Any, tenant: str, raw_events: list[dict]) -> None:
             writer.consumer_deleted(event.consumer, event.deleted)
         elif isinstance(event, ComplianceCreated):
             writer.snapshot(event.event_id, event.consumer, event.snapshot)
+
+
+@contextmanager
+def shared_stack() -> Iterator[Stack]:
+    """The `stack` fixture's world, for a whole module of read-only tests (validation, catalogue)."""
+    with pytest.MonkeyPatch.context() as patch, mock_aws():
+        template = load_template()
+        create_resources(template, boto3.Session(), endpoint=None)  # type: ignore[arg-type]
+        env = function_environment(template)
+        env["JWT_SECRET"] = DEV_SECRET
+        for name, value in env.items():
+            patch.setenv(name, value)
+        apply_settings({})
+        yield Stack(template)
+    get_settings.cache_clear()
+    reset_clients()

@@ -1,14 +1,26 @@
-"""The catalog function (not implemented yet: every route answers 501)."""
+"""The report catalogue: `GET /reports` and `GET /reports/{report_key}` (Gutterball contract)."""
 
-from fleetreport.http import api_handler, make_resolver
-from fleetreport.unimplemented import answer_501
+from typing import Any
 
-app = make_resolver()
-answer_501(
-    app,
-    [
-        ("GET", "/reports"),
-        ("GET", "/reports/<report_key>"),
-    ],
-)
-lambda_handler = api_handler(app)
+from aws_lambda_powertools.event_handler import Response
+from fleetreport.http import json_response
+from fleetreport.reports.access import report_reader
+from fleetreport.reports.catalogue import catalogue, find_report
+from fleetreport.reports.web import gutterball_handler, gutterball_resolver
+
+app = gutterball_resolver()
+
+
+@app.get("/reports")
+def list_reports() -> Response[Any]:
+    report_reader(app.current_event.headers)
+    return json_response(200, catalogue())
+
+
+@app.get("/reports/<report_key>")
+def get_report(report_key: str) -> Response[Any]:
+    report_reader(app.current_event.headers)
+    return json_response(200, find_report(report_key).catalogue_entry())
+
+
+lambda_handler = gutterball_handler(app)

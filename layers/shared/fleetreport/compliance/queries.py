@@ -1,0 +1,160 @@
+"""Reads of ComplianceTable, each sized to its answer (SPEC §7; docs/data-model.md access patterns).
+
+Consumers come from one of three places: the tenant's consumer partition (`T#{tenant}`), the
+ByOwnerKey index (`{tenant}#{owner_key}`), or a BatchGet by uuid. Snapshots are read per consumer by
+key range, newest-first with Limit 1 when only the latest at a date is needed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from boto3.dynamodb.conditions import Key
+
+from fleetreport.compliance import keys
+from fleetreport.compliance.records import (
+    ConsumerRecord,
+    SnapshotRecord,
+    consumer_from_item,
+    snapshot_from_item,
+)
+
+BATCH_GET_LIMIT = 100
+# What status computations need of a snapshot: no document, no reasons.
+LIGHT_SNAPSHOT = (
+    "sk",
+    "status",
+    "management_enabled",
+    "product_names",
+    "skus",
+    "subscription_names",
+    "owner_key",
+)
+CONSUMER_WITHOUT_DOC = (
+    "uuid",
+    "name",
+    "owner_key",
+    "owner_display",
+    "created",
+    "deleted",
+    "last_checkin",
+    "facts",
+    "status",
+    "status_date",
+    "reasons",
+    "management_enabled",
+    "product_names",
+    "skus",
+    "subscription_names",
+)
+
+
+def projection(fields: Iterable[str]) -> dict[str, Any]:
+    """A ProjectionExpression with a placeholder per name (uuid, name, status... are reserved words)."""
+    names = {f"#p{index}": field for index, field in enumerate(fields)}
+    return {"ProjectionExpression": ", ".join(names), "ExpressionAttributeNames": names}
+
+
+class ComplianceReader:
+    """Reads for one tenant; `with_docs` decides whether full snapshot documents come along."""
+
+    def __init__(self, table: Any, tenant: str) -> None:
+        self.table = table
+        self.tenant = tenant
+
+    # ------------------------------------------------------------------ consumers
+    def all_consumers(self, *, with_docs: bool = False) -> Iterator[ConsumerRecord]:
+        condition = Key("pk").eq(keys.consumer_pk(self.tenant)) & Key("sk").begins_with(keys.CONSUMER_PREFIX)
+        yield from self._query_consumers({"KeyConditionExpression": condition}, with_docs)
+
+    def consumers_of_owner(self, owner_key: str, *, with_docs: bool = False) -> Iterator[ConsumerRecord]:
+        condition = Key("owner_scope").eq(keys.owner_scope(self.tenant, owner_key))
+        request = {"IndexName": keys.OWNER_KEY_INDEX, "KeyConditionExpression": condition}
+        yield from self._query_consumers(request, with_docs)
+
+    def consumers_by_uuid(self, uuids: Iterable[str], *, with_docs: bool = False) -> Iterator[ConsumerRecord]:
+        """BatchGet in chunks of 100 (unprocessed keys retried); unknown uuids are simply absent."""
+        wanted = list(dict.fromkeys(uuids))
+        pk = keys.consumer_pk(self.tenant)
+        for start in range(0, len(wanted), BATCH_GET_LIMIT):
+            request: dict[str, Any] = {
+                "Keys": [
+                    {"pk": pk, "sk": keys.consumer_sk(uuid)}
+                    for uuid in wanted[start : start + BATCH_GET_LIMIT]
+                ]
+            }
+            if not with_docs:
+                request.update(projection(CONSUMER_WITHOUT_DOC))
+            pending: dict[str, Any] = {self.table.name: request}
+            while pending:
+                answer = self.table.meta.client.batch_get_item(RequestItems=pending)
+                for item in answer.get("Responses", {}).get(self.table.name, []):
+                    yield consumer_from_item(item)
+                pending = answer.get("UnprocessedKeys") or {}
+
+    def _query_consumers(self, request: dict[str, Any], with_docs: bool) -> Iterator[ConsumerRecord]:
+        if not with_docs:
+            request = {**request, **projection(CONSUMER_WITHOUT_DOC)}
+        for item in self._pages(request):
+            yield consumer_from_item(item)
+
+    # ------------------------------------------------------------------ snapshots
+    def latest_snapshot_at(
+        self, uuid: str, instant: str, *, with_docs: bool = False
+    ) -> SnapshotRecord | None:
+        """The newest snapshot dated at or before `instant` (one item read)."""
+        condition = Key("pk").eq(keys.snapshot_pk(self.tenant, uuid)) & Key("sk").lt(
+            keys.at_or_before(instant)
+        )
+        return self._first(uuid, condition, with_docs)
+
+    def latest_snapshot_before(
+        self, uuid: str, instant: str, *, with_docs: bool = False
+    ) -> SnapshotRecord | None:
+        """The newest snapshot dated strictly before `instant` (one item read)."""
+        condition = Key("pk").eq(keys.snapshot_pk(self.tenant, uuid)) & Key("sk").lt(instant)
+        return self._first(uuid, condition, with_docs)
+
+    def snapshots(
+        self,
+        uuid: str,
+        *,
+        since: str | None = None,
+        until: str | None = None,
+        newest_first: bool = False,
+        with_docs: bool = False,
+        light: bool = False,
+    ) -> Iterator[SnapshotRecord]:
+        """Snapshots dated in [since, until] (either bound optional), streamed page by page."""
+        condition: Any = Key("pk").eq(keys.snapshot_pk(self.tenant, uuid))
+        if since is not None and until is not None:
+            condition &= Key("sk").between(since, keys.at_or_before(until))
+        elif since is not None:
+            condition &= Key("sk").gte(since)
+        elif until is not None:
+            condition &= Key("sk").lt(keys.at_or_before(until))
+        request: dict[str, Any] = {"KeyConditionExpression": condition, "ScanIndexForward": not newest_first}
+        request.update(_snapshot_projection(with_docs, light))
+        for item in self._pages(request):
+            yield snapshot_from_item(uuid, item)
+
+    def _first(self, uuid: str, condition: Any, with_docs: bool) -> SnapshotRecord | None:
+        request: dict[str, Any] = {"KeyConditionExpression": condition, "ScanIndexForward": False, "Limit": 1}
+        request.update(_snapshot_projection(with_docs, light=False))
+        items = self.table.query(**request).get("Items", [])
+        return snapshot_from_item(uuid, items[0]) if items else None
+
+    def _pages(self, request: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        while True:
+            answer = self.table.query(**request)
+            yield from answer.get("Items", [])
+            if "LastEvaluatedKey" not in answer:
+                return
+            request = {**request, "ExclusiveStartKey": answer["LastEvaluatedKey"]}
+
+
+def _snapshot_projection(with_docs: bool, light: bool) -> dict[str, Any]:
+    if with_docs:
+        return {}
+    return projection(LIGHT_SNAPSHOT if light else (*LIGHT_SNAPSHOT, "reasons", "last_checkin"))

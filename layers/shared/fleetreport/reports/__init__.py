@@ -1,0 +1,1 @@
+"""The Gutterball report catalogue: declarations, validation, the engine and one module per report."""

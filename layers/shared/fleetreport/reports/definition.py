@@ -1,0 +1,62 @@
+"""What a report is: its declaration (key, description, parameters, sort fields) and what a run returns."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from fleetreport.reports.params import Param, ReportParams
+
+
+@dataclass
+class ReportContext:
+    """Everything a report run may use: who asks (tenant = JWT owner), the parameters, and `now`."""
+
+    tenant: str
+    params: ReportParams
+    now: datetime
+    table: Any  # ComplianceTable (boto3 Table)
+
+
+@dataclass
+class RowsResult:
+    """A list answer. `render` makes the default (minimized) DTO of a row, `document` its full stored
+    snapshot (custom_results); both run only for the rows of the page being answered."""
+
+    rows: list[Any]
+    render: Callable[[Any], dict[str, Any]]
+    document: Callable[[Any], dict[str, Any]]
+
+
+@dataclass
+class DaysResult:
+    """A map answer (status_trend): `(day key, {status: count})` in ascending day order."""
+
+    days: list[tuple[str, dict[str, int]]]
+
+
+ReportResult = RowsResult | DaysResult
+SortKey = Callable[[Any], Any]
+
+
+@dataclass(frozen=True)
+class ReportDefinition:
+    key: str
+    description: str
+    parameters: tuple[Param, ...]
+    run: Callable[[ReportContext], ReportResult]
+    # sort_by names → key of a row (RowsResult) or of a (day key, counts) pair (DaysResult)
+    sort_fields: Mapping[str, SortKey] = field(default_factory=dict)
+    default_sort: str = "date"
+
+    def catalogue_entry(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "description": self.description,
+            "parameters": [param.catalogue_entry() for param in self.parameters],
+        }
+
+    def declares(self, name: str) -> bool:
+        return any(param.name == name for param in self.parameters)
