@@ -1,0 +1,37 @@
+"""Demo data: runs the per-area seeders (apps, groups, compliance, rollups) in dependency order.
+
+Each seeder is `fleetreport_local.seed_<area>.seed(ctx) -> list[str]` and returns lines worth printing
+(curl examples, ids). A seeder that is not written yet is skipped with a log line; one that fails is
+logged with its traceback and the others still run, so a broken seeder never takes the stack down.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+
+from fleetreport_local.seeding import SeedContext
+
+log = logging.getLogger("fleetreport.local.seed")
+
+SEEDERS = ("seed_apps", "seed_groups", "seed_compliance", "seed_rollups")
+
+
+def run_seeders(ctx: SeedContext, seeders: tuple[str, ...] = SEEDERS) -> list[str]:
+    """Run every available seeder in order; returns the lines they asked to print."""
+    lines: list[str] = []
+    for name in seeders:
+        module_name = f"fleetreport_local.{name}"
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:
+                raise
+            log.warning("seed: %s is not there yet; skipping it", module_name)
+            continue
+        log.info("seed: running %s", module_name)
+        try:
+            lines += [str(line) for line in module.seed(ctx) or []]
+        except Exception:  # one broken seeder must not stop the stack or the other seeders
+            log.exception("seed: %s failed", module_name)
+    return lines
