@@ -5,6 +5,7 @@ import binascii
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
+from fleetreport.groups import openapi
 from fleetreport.groups.ingest import ingest_report
 from fleetreport.http import api_handler, json_response, make_resolver
 from fleetreport.storage.aws import dynamodb, s3
@@ -27,7 +28,12 @@ def raw_body() -> bytes | None:
     return body.encode("utf-8")
 
 
-@app.post("/reports/ingest")
+@app.post(
+    "/reports/ingest",
+    summary="Report a client health event",
+    responses=openapi.INGEST_RESPONSES,
+    openapi_extensions=openapi.INGEST_BODY,
+)
 def ingest() -> Response[Any]:
     result = ingest_report(app.current_event.headers or {}, raw_body())
     return json_response(202, result.body())

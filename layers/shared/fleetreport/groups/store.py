@@ -6,6 +6,7 @@ indexes ByAppLastSeen/ByOwnerLastSeen can project them; `owner` is stored, never
 
 from __future__ import annotations
 
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -13,8 +14,9 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from fleetreport.errors import TemporarilyUnavailable
 from fleetreport.groups.models import Dimensions, format_time
-from fleetreport.storage.aws import table
+from fleetreport.storage.aws import dynamodb, table
 
 DIMENSION_ATTRIBUTES = {
     "app_name": "name",
@@ -26,6 +28,7 @@ DIMENSION_ATTRIBUTES = {
     "event_reason": "reason",
 }
 _REOPEN_ATTEMPTS = 5
+_BATCH_ATTEMPTS = 6
 
 
 @dataclass(frozen=True)
@@ -118,3 +121,79 @@ def _upsert(
         "ExpressionAttributeValues": values,
         "ReturnValues": "UPDATED_NEW",
     }
+
+
+# ---------------------------------------------------------------------- reads
+def batch_get_groups(table_name: str, keys: list[tuple[str, str]]) -> list[dict[str, Any]]:
+    """Full items for (app_id, group_hash) keys, in the order asked; missing ones are left out.
+
+    Unprocessed keys (throttling) are retried with backoff; if they never go through, the request
+    fails with 503 rather than silently returning a short page.
+    """
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    unique = list(dict.fromkeys(keys))
+    for start in range(0, len(unique), 100):
+        chunk = [{"app_id": app_id, "group_hash": hash_} for app_id, hash_ in unique[start : start + 100]]
+        pending: dict[str, Any] = {table_name: {"Keys": chunk}}
+        for attempt in range(_BATCH_ATTEMPTS):
+            answer = dynamodb().batch_get_item(RequestItems=pending)
+            for item in answer.get("Responses", {}).get(table_name, []):
+                found[(item["app_id"], item["group_hash"])] = item
+            pending = answer.get("UnprocessedKeys") or {}
+            if not pending:
+                break
+            time.sleep(min(1.0, 0.05 * 2**attempt))
+        else:
+            raise TemporarilyUnavailable()
+    return [found[key] for key in unique if key in found]
+
+
+def find_group(table_name: str, owner: str, app_ids: list[str], group_hash: str) -> dict[str, Any] | None:
+    """The group with this hash among the candidate apps (one read per app); the most recently seen
+    one if several of the requester's apps share the hash (only possible after an app rename)."""
+    items = batch_get_groups(table_name, [(app_id, group_hash) for app_id in app_ids])
+    mine = [item for item in items if item.get("owner") == owner]
+    return max(mine, key=lambda item: str(item.get("last_seen", ""))) if mine else None
+
+
+# ---------------------------------------------------------------------- triage and deletion
+def update_triage(
+    table_name: str, *, owner: str, app_id: str, group_hash: str, sets: dict[str, Any], removes: list[str]
+) -> bool:
+    """Apply a triage change to an existing group of this owner; False when it is gone."""
+    names = {f"#{name}": name for name in [*sets, *removes]}
+    names["#owner"] = "owner"
+    values = {f":{name}": value for name, value in sets.items()}
+    values[":owner"] = owner
+    expression = "SET " + ", ".join(f"#{name} = :{name}" for name in sets)
+    if removes:
+        expression += " REMOVE " + ", ".join(f"#{name}" for name in removes)
+    try:
+        table(table_name).update_item(
+            Key={"app_id": app_id, "group_hash": group_hash},
+            UpdateExpression=expression,
+            ConditionExpression="attribute_exists(group_hash) AND #owner = :owner",
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values,
+        )
+    except ClientError as error:
+        if is_conditional_failure(error):
+            return False
+        raise
+    return True
+
+
+def delete_group_item(table_name: str, *, owner: str, app_id: str, group_hash: str) -> bool:
+    """Delete the group item if it still exists and belongs to the owner; False when it is gone."""
+    try:
+        table(table_name).delete_item(
+            Key={"app_id": app_id, "group_hash": group_hash},
+            ConditionExpression="attribute_exists(group_hash) AND #owner = :owner",
+            ExpressionAttributeNames={"#owner": "owner"},
+            ExpressionAttributeValues={":owner": owner},
+        )
+    except ClientError as error:
+        if is_conditional_failure(error):
+            return False
+        raise
+    return True

@@ -1,0 +1,196 @@
+"""How the report-group routes look in the OpenAPI document: parameters, bodies and every status.
+
+Request bodies are documented through `openapi_extensions` rather than parsed by Powertools, because
+the spec orders the checks (the report key / JWT before the body) and gives exact messages.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+_ERROR = {"application/json": {"schema": {"type": "object", "properties": {"error": {"type": "string"}}}}}
+_TIME = {"type": "string", "format": "date-time"}
+_HASH = {"type": "string", "pattern": "^[a-f0-9]{64}$"}
+_STRING = {"type": "string"}
+_INT = {"type": "integer"}
+
+_DIMENSIONS = {
+    "application": {
+        "type": "object",
+        "properties": {"name": _STRING, "version": _STRING, "channel": _STRING},
+    },
+    "system": {"type": "object", "properties": {"platform": _STRING, "arch": _STRING}},
+    "event": {"type": "object", "properties": {"type": _STRING, "reason": _STRING}},
+}
+GROUP = {
+    "type": "object",
+    "properties": {
+        "id": _STRING,
+        "group_hash": _HASH,
+        "app_id": _STRING,
+        **_DIMENSIONS,
+        "stats": {
+            "type": "object",
+            "properties": {
+                "count": _INT,
+                "first_seen": _TIME,
+                "last_seen": _TIME,
+                "details_stored": _INT,
+                "details_rejected": _INT,
+            },
+        },
+        "status": {"type": "string", "enum": ["open", "resolved", "muted"]},
+        "tags": {"type": "array", "items": _STRING},
+        "note": _STRING,
+        "resolved_at": _TIME,
+        "resolved_by": _STRING,
+        "created_at": _TIME,
+        "updated_at": _TIME,
+    },
+}
+BLOB = {
+    "type": "object",
+    "properties": {
+        "id": _STRING,
+        "group_hash": _HASH,
+        "app_id": _STRING,
+        **_DIMENSIONS,
+        "created_at": _TIME,
+        "expires_at": _TIME,
+        "storage": {
+            "type": "object",
+            "properties": {
+                "key": _STRING,
+                "compressed_size": _INT,
+                "decompressed_size": _INT,
+                "content_type": _STRING,
+                "encoding": _STRING,
+            },
+        },
+        "url": {"type": "string", "description": "presigned GET URL, valid 15 minutes"},
+    },
+}
+
+
+def _json(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"application/json": {"schema": schema}}
+
+
+def _responses(ok: int, ok_description: str, ok_schema: dict[str, Any], errors: dict[int, str]) -> Any:
+    responses: dict[int, Any] = {ok: {"description": ok_description, "content": _json(ok_schema)}}
+    for status, description in errors.items():
+        responses[status] = {"description": description, "content": _ERROR}
+    responses[503] = {"description": "temporarily unavailable", "content": _ERROR}
+    return responses
+
+
+_JWT_ERRORS = {401: "missing, malformed or invalid bearer JWT", 403: "Permission denied"}
+_DISABLED = {404: "report groups are disabled (REPORTS_ENABLED=false)"}
+
+INGEST_RESPONSES = _responses(
+    202,
+    "counted into its group",
+    {
+        "type": "object",
+        "properties": {
+            "status": {"type": "string", "enum": ["accepted"]},
+            "group_hash": _HASH,
+            "stored_details": {"type": "boolean"},
+        },
+    },
+    {
+        400: "missing X-Device-ID, invalid request body, missing/invalid <field>, details errors",
+        401: "invalid report key",
+        403: "reports are disabled for this app, report key does not belong to this application",
+        413: "request body too large, compressed details too large, decompressed details too large",
+        429: "rate limit exceeded (see Retry-After)",
+    },
+)
+INGEST_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": _json(
+            {
+                "type": "object",
+                "required": ["application", "system", "event"],
+                "properties": {
+                    **_DIMENSIONS,
+                    "details": {
+                        "type": "object",
+                        "properties": {
+                            "encoding": {"type": "string", "enum": ["gzip+base64"]},
+                            "content_type": {"type": "string", "enum": ["application/json"]},
+                            "payload": {"type": "string", "description": "base64 of gzip bytes"},
+                        },
+                    },
+                },
+            }
+        ),
+    }
+}
+LIST_RESPONSES = _responses(
+    200,
+    "one page of groups, newest last_seen first",
+    {
+        "type": "object",
+        "properties": {
+            "items": {"type": "array", "items": GROUP},
+            "total": _INT,
+            "page": _INT,
+            "limit": _INT,
+        },
+    },
+    {
+        400: "invalid from, invalid to, invalid status, invalid page, invalid limit",
+        **_JWT_ERRORS,
+        **_DISABLED,
+    },
+)
+GET_RESPONSES = _responses(
+    200,
+    "the group",
+    GROUP,
+    {400: "invalid group hash", **_JWT_ERRORS, 404: "report group not found"},
+)
+BLOBS_RESPONSES = _responses(
+    200,
+    "the group's detail blobs, newest first (empty for an unknown group)",
+    {"type": "object", "properties": {"items": {"type": "array", "items": BLOB}}},
+    {400: "invalid group hash, invalid limit", **_JWT_ERRORS, **_DISABLED},
+)
+PATCH_RESPONSES = _responses(
+    200,
+    "updated",
+    {"type": "object", "properties": {"group_hash": _HASH, "updated": {"type": "boolean"}}},
+    {
+        400: "invalid request body, no fields to update, invalid status, invalid tags, invalid note, "
+        "note too long",
+        **_JWT_ERRORS,
+        404: "report group not found",
+    },
+)
+PATCH_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": _json(
+            {
+                "type": "object",
+                "properties": {
+                    "status": {"type": "string", "enum": ["open", "resolved", "muted"]},
+                    "tags": {
+                        "type": "array",
+                        "maxItems": 20,
+                        "items": {"type": "string", "pattern": "^[a-zA-Z0-9._-]{1,64}$"},
+                    },
+                    "note": {"type": "string", "description": "at most 2000 bytes; empty clears"},
+                },
+            }
+        ),
+    }
+}
+DELETE_RESPONSES = _responses(
+    200,
+    "deleted with its blobs",
+    {"type": "object", "properties": {"group_hash": _HASH, "deleted": {"type": "boolean"}}},
+    {400: "invalid group hash", **_JWT_ERRORS, 404: "report group not found"},
+)
