@@ -127,3 +127,40 @@ def shared_stack() -> Iterator[Stack]:
         yield Stack(template)
     get_settings.cache_clear()
     reset_clients()
+
+
+def run_report(
+    stack: Any, key: str, query: list[tuple[str, str]] | None = None, owner: str = "t1", **kw: Any
+) -> Any:
+    """GET /reports/{key}/run as an admin of `owner`; returns the HttpResult."""
+    headers = stack.auth(owner=owner)
+    headers.update(kw.pop("headers", {}))
+    return stack.http("GET", f"/reports/{key}/run", headers=headers, query=query or [])
+
+
+def report_json(stack: Any, key: str, query: list[tuple[str, str]] | None = None, owner: str = "t1") -> Any:
+    answer = run_report(stack, key, query, owner)
+    assert answer.status == 200, answer.text
+    return answer.json()
+
+
+class ItemsRead:
+    """Counts DynamoDB items returned to a boto3 client, through botocore's `after-call` event hook."""
+
+    def __init__(self, client: Any) -> None:
+        self.items = 0
+        self.operations: list[str] = []
+        client.meta.events.register("after-call.dynamodb", self._count)
+
+    def _count(self, http_response: Any, parsed: dict[str, Any], model: Any, **_: Any) -> None:
+        self.operations.append(model.name)
+        if model.name in ("Query", "Scan"):
+            self.items += int(parsed.get("ScannedCount", parsed.get("Count", 0)))
+        elif model.name == "GetItem":
+            self.items += 1 if "Item" in parsed else 0
+        elif model.name == "BatchGetItem":
+            self.items += sum(len(found) for found in parsed.get("Responses", {}).values())
+
+    def reset(self) -> None:
+        self.items = 0
+        self.operations = []
