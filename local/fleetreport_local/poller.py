@@ -9,6 +9,7 @@ malformed failure list, fails the whole batch.
 
 from __future__ import annotations
 
+import base64
 import logging
 import threading
 from collections.abc import Callable
@@ -61,7 +62,9 @@ def sqs_records(messages: list[dict[str, Any]], queue_arn: str) -> dict[str, Any
                 "receiptHandle": m["ReceiptHandle"],
                 "body": m["Body"],
                 "attributes": m.get("Attributes", {}),
-                "messageAttributes": m.get("MessageAttributes", {}),
+                "messageAttributes": {
+                    name: lambda_attribute(value) for name, value in m.get("MessageAttributes", {}).items()
+                },
                 "md5OfBody": m.get("MD5OfBody", ""),
                 "eventSource": "aws:sqs",
                 "eventSourceARN": queue_arn,
@@ -70,6 +73,21 @@ def sqs_records(messages: list[dict[str, Any]], queue_arn: str) -> dict[str, Any
             for m in messages
         ]
     }
+
+
+def lambda_attribute(value: dict[str, Any]) -> dict[str, Any]:
+    """ReceiveMessage spells attribute fields `StringValue`; the Lambda event spells them `stringValue`."""
+    return {
+        "stringValue": value.get("StringValue"),
+        "binaryValue": _base64(value.get("BinaryValue")),
+        "stringListValues": value.get("StringListValues", []),
+        "binaryListValues": [_base64(v) for v in value.get("BinaryListValues", [])],
+        "dataType": value.get("DataType", "String"),
+    }
+
+
+def _base64(raw: bytes | None) -> str | None:
+    return base64.b64encode(raw).decode() if isinstance(raw, bytes) else raw
 
 
 def failed_message_ids(response: Any, all_ids: list[str]) -> set[str]:
