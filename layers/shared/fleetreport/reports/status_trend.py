@@ -88,6 +88,14 @@ def consumers_in_scope(reader: ComplianceReader, params: ReportParams) -> Iterat
 
 
 def run(context: ReportContext) -> DaysResult:
+    """Rollups first (unfiltered and `owner`-filtered requests, SPEC §5), else from snapshots."""
+    from fleetreport.rollup.status_report import status_trend_from_rollups  # it imports this module
+
+    served = status_trend_from_rollups(context)
+    return served if served is not None else run_from_snapshots(context)
+
+
+def run_from_snapshots(context: ReportContext) -> DaysResult:
     params = context.params
     zone = params.zone
     today = context.now.astimezone(zone).date()

@@ -1,0 +1,216 @@
+"""Catch-up and backfill across tenants: plan every tenant's days, then roll them in order.
+
+A tenant's status days run from the first day not rolled (or the first dirty one, or a requested
+re-roll) through the last closed day — or through the last day already rolled, when a re-roll starts
+before it, so later items stay consistent with the recomputed ones. Progress is saved after every
+day, so a run cut short (crash, timeout) is completed by the next one and the totals stay exact.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from boto3.dynamodb.conditions import Key
+
+from fleetreport.compliance import keys as compliance_keys
+from fleetreport.rollup import runs
+from fleetreport.rollup.days import day_range, last_closed_day, next_day
+from fleetreport.rollup.groups import (
+    BY_OWNER_INDEX,
+    GroupCounters,
+    groups_seen_since,
+    remove_counters,
+    rows_by_app,
+    write_day,
+)
+from fleetreport.rollup.names import projection
+from fleetreport.rollup.request import RollupRequest
+from fleetreport.rollup.status import StatusRollup
+
+Progress = Callable[[int, int, str], None]  # (days done, days planned, "tenant day")
+
+
+@dataclass
+class TenantPlan:
+    tenant: str
+    run: runs.RunState
+    status_days: list[str]
+    group_days: list[str]
+    groups: list[GroupCounters]
+
+    @property
+    def size(self) -> int:
+        return len(self.status_days) + len(self.group_days)
+
+
+@dataclass
+class TenantSummary:
+    tenant: str
+    status_days: list[str] = field(default_factory=list)
+    changes: int = 0
+    status_items: int = 0
+    group_days: list[str] = field(default_factory=list)
+    group_items: int = 0
+    groups_cleaned: int = 0
+    complete: bool = True
+
+    def as_dict(self) -> dict[str, Any]:
+        def span(days: list[str]) -> dict[str, Any]:
+            return {"days": len(days), "from": days[0] if days else None, "to": days[-1] if days else None}
+
+        return {
+            "tenant": self.tenant,
+            "status": {**span(self.status_days), "changes": self.changes, "items": self.status_items},
+            "groups": {**span(self.group_days), "items": self.group_items, "cleaned": self.groups_cleaned},
+            "complete": self.complete,
+        }
+
+
+class Rollup:
+    """One invocation's work. `out_of_time()` is checked before each day (Lambda's remaining time)."""
+
+    def __init__(
+        self,
+        *,
+        compliance: Any,
+        rollups: Any,
+        groups: Any,
+        apps: Any,
+        now: datetime,
+        out_of_time: Callable[[], bool] = lambda: False,
+        progress: Progress | None = None,
+    ) -> None:
+        self.compliance = compliance
+        self.rollups = rollups
+        self.groups = groups
+        self.apps = apps
+        self.closed = last_closed_day(now)
+        self.out_of_time = out_of_time
+        self.progress = progress or (lambda done, total, label: None)
+
+    def run(self, request: RollupRequest) -> dict[str, Any]:
+        tenants = list(request.tenants) if request.tenants is not None else self.tenants()
+        plans = [self.plan(tenant, request) for tenant in tenants]
+        total = sum(plan.size for plan in plans)
+        done = 0
+        summaries = []
+        for plan in plans:
+            summary, done = self.execute(plan, done, total)
+            summaries.append(summary)
+        return {
+            "closed_day": self.closed,
+            "complete": all(summary.complete for summary in summaries),
+            "tenants": [summary.as_dict() for summary in summaries],
+        }
+
+    # ------------------------------------------------------------------ planning
+    def tenants(self) -> list[str]:
+        """The compliance registry, plus every tenant owning an app (apps are few: one small Scan)."""
+        found = {item["sk"] for item in _query_all(self.compliance, Key("pk").eq(compliance_keys.TENANTS_PK))}
+        scan: dict[str, Any] = projection("pk", "sk")
+        while True:
+            page = self.apps.scan(**scan)
+            found.update(item["pk"][2:] for item in page.get("Items", []) if item["sk"].startswith("APP#"))
+            if "LastEvaluatedKey" not in page:
+                break
+            scan["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return sorted(found)
+
+    def plan(self, tenant: str, request: RollupRequest) -> TenantPlan:
+        last = self.closed if request.last is None else min(request.last, self.closed)
+        run = runs.read_run(self.rollups, tenant)
+        if request.first is not None and run.last_day is not None and request.first <= run.last_day:
+            runs.mark_dirty(self.rollups, tenant, request.first)  # a crash mid-re-roll leaves it marked
+            run = runs.read_run(self.rollups, tenant)
+        start = next_day(run.last_day) if run.last_day else self._first_consumer_day(tenant)
+        if start is not None and run.dirty_from is not None:
+            start = min(start, run.dirty_from)
+        status_end = max(last, run.last_day) if run.last_day else last
+        status_days = list(day_range(start, status_end)) if start else []
+        groups, group_days = self._plan_groups(tenant, run, last)
+        return TenantPlan(tenant, run, status_days, group_days, groups)
+
+    def _first_consumer_day(self, tenant: str) -> str | None:
+        """First rollup of a tenant: nobody counts before the earliest `created` (one read per consumer,
+        once in the tenant's life)."""
+        condition = Key("pk").eq(compliance_keys.consumer_pk(tenant)) & Key("sk").begins_with(
+            compliance_keys.CONSUMER_PREFIX
+        )
+        created = [
+            item["created"]
+            for item in _query_all(self.compliance, condition, "created")
+            if item.get("created")
+        ]
+        return min(created)[:10] if created else None
+
+    def _plan_groups(
+        self, tenant: str, run: runs.RunState, last: str
+    ) -> tuple[list[GroupCounters], list[str]]:
+        if run.groups_day is None:
+            groups = groups_seen_since(self.groups, BY_OWNER_INDEX, ("owner", tenant), None)
+            counted = [day for group in groups for day in group.hours if day <= last]
+            return groups, list(day_range(min(counted), last)) if counted else []
+        start = next_day(run.groups_day)
+        since = min(start, next_day(run.groups_clean)) if run.groups_clean else start
+        groups = groups_seen_since(self.groups, BY_OWNER_INDEX, ("owner", tenant), since)
+        return groups, list(day_range(start, last))
+
+    # ------------------------------------------------------------------ execution
+    def execute(self, plan: TenantPlan, done: int, total: int) -> tuple[TenantSummary, int]:
+        summary = TenantSummary(plan.tenant)
+        status = StatusRollup(self.compliance, self.rollups, plan.tenant)
+        for day in plan.status_days:
+            if self.out_of_time():
+                summary.complete = False
+                return summary, done
+            outcome = status.roll_day(
+                day, rerolling=plan.run.last_day is not None and day <= plan.run.last_day
+            )
+            runs.advance(self.rollups, plan.tenant, "last_day", day)
+            summary.status_days.append(day)
+            summary.changes += outcome.changes
+            summary.status_items += outcome.items
+            done += 1
+            self.progress(done, total, f"{plan.tenant} status {day}")
+        if plan.run.dirty_from is not None:
+            runs.clear_dirty(self.rollups, plan.tenant, plan.run.dirty_version)
+        for day in plan.group_days:
+            if self.out_of_time():
+                summary.complete = False
+                return summary, done
+            for app_id, rows in rows_by_app(plan.groups, day).items():
+                summary.group_items += write_day(self.rollups, app_id, day, rows)
+            runs.advance(self.rollups, plan.tenant, "groups_day", day)
+            summary.group_days.append(day)
+            done += 1
+            self.progress(done, total, f"{plan.tenant} groups {day}")
+        self._clean(plan, summary)
+        return summary, done
+
+    def _clean(self, plan: TenantPlan, summary: TenantSummary) -> None:
+        """Remove hour counters of final days from the groups — only after their items are written."""
+        through = max(filter(None, [plan.run.groups_day, *summary.group_days]), default=None)
+        if through is None:
+            return
+        for group in plan.groups:
+            if self.out_of_time():
+                summary.complete = False
+                return
+            summary.groups_cleaned += remove_counters(self.groups, group, through)
+        runs.advance(self.rollups, plan.tenant, "groups_clean", through)
+
+
+def _query_all(table: Any, condition: Any, attribute: str | None = None) -> list[dict[str, Any]]:
+    request: dict[str, Any] = {"KeyConditionExpression": condition}
+    if attribute:
+        request.update(projection(attribute))
+    items: list[dict[str, Any]] = []
+    while True:
+        answer = table.query(**request)
+        items += answer.get("Items", [])
+        if "LastEvaluatedKey" not in answer:
+            return items
+        request["ExclusiveStartKey"] = answer["LastEvaluatedKey"]

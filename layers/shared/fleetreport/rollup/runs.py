@@ -1,0 +1,109 @@
+"""Run state of a tenant's rollups (RollupsTable `pk=RUN, sk={tenant}`) and the dirty-day marker.
+
+Attributes: `last_day` (status rolled through this UTC day), `dirty_from` (earliest day whose status
+rollups are stale: a late event landed there), `dirty_version` (bumped by every mark, so a run that
+started before a mark never clears it), `groups_day` (group items written through this day; those
+days are final) and `groups_clean` (hour counters removed from the groups through this day).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from fleetreport.rollup import keys
+from fleetreport.rollup.days import previous_day
+
+
+@dataclass(frozen=True)
+class RunState:
+    last_day: str | None = None
+    dirty_from: str | None = None
+    dirty_version: int = 0
+    groups_day: str | None = None
+    groups_clean: str | None = None
+
+    @property
+    def status_through(self) -> str | None:
+        """The last day whose status items are trustworthy (the day before the first dirty one)."""
+        if self.last_day is None:
+            return None
+        if self.dirty_from is not None and self.dirty_from <= self.last_day:
+            return previous_day(self.dirty_from)
+        return self.last_day
+
+
+def run_key(tenant: str) -> dict[str, str]:
+    return {"pk": keys.RUN_PK, "sk": tenant}
+
+
+def read_run(rollups: Any, tenant: str) -> RunState:
+    item = rollups.get_item(Key=run_key(tenant), ConsistentRead=True).get("Item") or {}
+    return RunState(
+        last_day=item.get("last_day"),
+        dirty_from=item.get("dirty_from"),
+        dirty_version=int(item.get("dirty_version", 0)),
+        groups_day=item.get("groups_day"),
+        groups_clean=item.get("groups_clean"),
+    )
+
+
+def mark_dirty(rollups: Any, tenant: str, day: str) -> None:
+    """Record that `day`'s stored changes moved after it may have been rolled up (a late event).
+
+    For the events path: call it when a change is dated on a UTC day before today. One conditional
+    write lowers `dirty_from`; when an earlier day is already marked, only the version is bumped.
+    """
+    try:
+        rollups.update_item(
+            Key=run_key(tenant),
+            UpdateExpression="SET dirty_from = :day ADD dirty_version :one",
+            ConditionExpression="attribute_not_exists(dirty_from) OR dirty_from > :day",
+            ExpressionAttributeValues={":day": day, ":one": 1},
+        )
+    except ClientError as error:
+        if not _condition_failed(error):
+            raise
+        rollups.update_item(
+            Key=run_key(tenant),
+            UpdateExpression="ADD dirty_version :one",
+            ExpressionAttributeValues={":one": 1},
+        )
+
+
+def advance(rollups: Any, tenant: str, attribute: str, day: str) -> None:
+    """Move a progress pointer (`last_day`, `groups_day`, `groups_clean`) forward, never back."""
+    try:
+        rollups.update_item(
+            Key=run_key(tenant),
+            UpdateExpression="SET #attr = :day",
+            ConditionExpression="attribute_not_exists(#attr) OR #attr < :day",
+            ExpressionAttributeNames={"#attr": attribute},
+            ExpressionAttributeValues={":day": day},
+        )
+    except ClientError as error:
+        if not _condition_failed(error):
+            raise
+
+
+def clear_dirty(rollups: Any, tenant: str, seen_version: int) -> bool:
+    """Forget `dirty_from` unless a mark arrived since the run read the state (then the next run
+    rolls from it again). Returns whether it was cleared."""
+    try:
+        rollups.update_item(
+            Key=run_key(tenant),
+            UpdateExpression="REMOVE dirty_from",
+            ConditionExpression="attribute_not_exists(dirty_version) OR dirty_version = :seen",
+            ExpressionAttributeValues={":seen": seen_version},
+        )
+    except ClientError as error:
+        if not _condition_failed(error):
+            raise
+        return False
+    return True
+
+
+def _condition_failed(error: ClientError) -> bool:
+    return error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"

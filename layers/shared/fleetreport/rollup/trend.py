@@ -1,0 +1,201 @@
+"""status_trend counts from rollups: stored items for rolled-up days, the rest computed live.
+
+`StatusCounts.counts_at(instants)` answers the counts of one partition (every consumer, or one
+Candlepin owner key) at each instant. An instant on or before the last trustworthy rolled day must be
+the last millisecond before a quarter-hour boundary (the end of a local day in any zone in use since
+2000); it is read from the item of that UTC day (its `at` entry at or before the boundary, or `end`),
+else carried from the latest earlier item. Later instants are computed from the change log since that
+day, starting from its `end`. Reads: the items of the days asked (only days with changes have one),
+one item before them, the run state, and the changes since the last rolled day.
+"""
+
+from __future__ import annotations
+
+import bisect
+from typing import Any
+
+from boto3.dynamodb.conditions import Key
+
+from fleetreport.rollup import keys, runs
+from fleetreport.rollup.counting import Counts, Partition, applied, deltas_at, plain_counts
+from fleetreport.rollup.days import (
+    END_LABEL,
+    boundary_of,
+    day_range,
+    day_start,
+    instant_before,
+    last_ms_before,
+    next_day,
+)
+from fleetreport.rollup.history import Change, changes_on, load_histories
+from fleetreport.rollup.names import projection
+
+BOUNDS_PAGE = 4  # items per page when looking for the first/last item that saw a snapshot
+
+
+class RollupsUnavailable(Exception):
+    """Rollups cannot answer this (never rolled up, or an instant off the quarter-hour grid)."""
+
+
+class StatusCounts:
+    def __init__(self, compliance: Any, rollups: Any, tenant: str, owner_key: str | None = None) -> None:
+        self.compliance = compliance
+        self.rollups = rollups
+        self.tenant = tenant
+        self.partition: Partition = owner_key
+        self.pk = keys.status_pk(tenant, owner_key)
+        self._through: str | None = None
+        self._changes: dict[str, list[Change]] = {}
+
+    @property
+    def through(self) -> str:
+        """The last UTC day whose rollups are trustworthy (read once)."""
+        if self._through is None:
+            through = runs.read_run(self.rollups, self.tenant).status_through
+            if through is None:
+                raise RollupsUnavailable("no rollups yet")
+            self._through = through
+        return self._through
+
+    def counts_at(self, instants: list[str]) -> list[Counts]:
+        covered_end = last_ms_before(self.through, END_LABEL)
+        rolled = [instant for instant in instants if instant <= covered_end]
+        live = sorted({instant for instant in instants if instant > covered_end})
+        answers: dict[str, Counts] = {}
+        ends = _Ends(self.rollups, self.pk)
+        boundaries = [boundary_of(instant) for instant in rolled]
+        if rolled:
+            if any(boundary is None for boundary in boundaries):
+                raise RollupsUnavailable("an instant is not at a quarter-hour boundary")
+            days = [boundary[0] for boundary in boundaries if boundary]
+            ends.load(min(days), max(days))
+            for instant, boundary in zip(rolled, boundaries, strict=True):
+                assert boundary is not None
+                answers[instant] = ends.counts_before(*boundary)
+        if live:
+            base = ends.end_through(self.through)
+            for instant, counts in zip(live, self._live(base, next_day(self.through), live), strict=True):
+                answers[instant] = counts
+        return [answers[instant] for instant in instants]
+
+    def snapshot_bounds(self, up_to: str) -> tuple[str | None, str | None]:
+        """Instants of the partition's first snapshot and of its last one dated at or before `up_to`."""
+        first = _first_attribute(
+            self.rollups, self.pk, "first_snapshot", {"ScanIndexForward": True, "upper": self.through}
+        )
+        rolled_last = _first_attribute(
+            self.rollups, self.pk, "last_snapshot", {"ScanIndexForward": False, "upper": self.through}
+        )
+        live = [
+            change.instant
+            for day in day_range(next_day(self.through), up_to[:10])
+            for change in self._changes_on(day)
+            if change.kind == "snapshot" and change.instant <= up_to and self._in_partition(change)
+        ]
+        return (first or min(live, default=None), max(live, default=rolled_last))
+
+    def _live(self, base: Counts, first_day: str, instants: list[str]) -> list[Counts]:
+        """Counts at instants after the rolled days: `base` moved by the changes since `first_day`."""
+        changes = [
+            change for day in day_range(first_day, instants[-1][:10]) for change in self._changes_on(day)
+        ]
+        if not changes:
+            return [base for _ in instants]
+        histories = load_histories(self.compliance, self.tenant, changes, day_start(first_day), instants[-1])
+        deltas = deltas_at(histories.values(), instant_before(first_day), instants)
+        return [applied(base, per_partition.get(self.partition)) for per_partition in deltas]
+
+    def _changes_on(self, day: str) -> list[Change]:
+        if day not in self._changes:
+            self._changes[day] = changes_on(self.compliance, self.tenant, day)
+        return self._changes[day]
+
+    def _in_partition(self, change: Change) -> bool:
+        return self.partition is None or change.owner_key == self.partition
+
+
+class _Ends:
+    """The items of one partition over a span of days, plus the latest one before it."""
+
+    def __init__(self, rollups: Any, pk: str) -> None:
+        self.rollups = rollups
+        self.pk = pk
+        self.days: list[str] = []
+        self.items: list[dict[str, Any]] = []
+        self.first: str | None = None  # loaded span: every item in [first, last] is known
+        self.last: str | None = None
+
+    def load(self, first: str, last: str) -> None:
+        request = {
+            "KeyConditionExpression": Key("pk").eq(self.pk) & Key("sk").between(first, last),
+            **projection("sk", "end", "at"),
+        }
+        found = _query_pages(self.rollups, request)
+        earlier = self.rollups.query(
+            KeyConditionExpression=Key("pk").eq(self.pk) & Key("sk").lt(first),
+            ScanIndexForward=False,
+            Limit=1,
+            **projection("sk", "end"),
+        ).get("Items", [])
+        self.items = earlier + found
+        self.days = [item["sk"] for item in self.items]
+        self.first, self.last = first, last
+
+    def counts_before(self, day: str, label: str) -> Counts:
+        """The state just before boundary `label` of `day`."""
+        index = bisect.bisect_left(self.days, day)
+        carried = plain_counts(self.items[index - 1]["end"]) if index else {}
+        if index == len(self.days) or self.days[index] != day:
+            return carried
+        item = self.items[index]
+        if label == END_LABEL:
+            return plain_counts(item["end"])
+        at = item.get("at") or {}
+        earlier = [entry for entry in at if entry <= label]
+        return plain_counts(at[max(earlier)]) if earlier else carried
+
+    def end_through(self, day: str) -> Counts:
+        """Counts at the end of `day`: from the loaded span when it reaches that far, else one Query."""
+        if self.last is not None and self.first is not None and self.first <= day <= self.last:
+            return self.counts_before(day, END_LABEL)
+        lower = next_day(self.last) if self.last is not None and self.last < day else None
+        condition = Key("pk").eq(self.pk) & (Key("sk").between(lower, day) if lower else Key("sk").lte(day))
+        items = self.rollups.query(
+            KeyConditionExpression=condition,
+            ScanIndexForward=False,
+            Limit=1,
+            **projection("end"),
+        ).get("Items", [])
+        if items:
+            return plain_counts(items[0]["end"])
+        return self.counts_before(next_day(self.last), END_LABEL) if lower and self.last else {}
+
+
+def _first_attribute(rollups: Any, pk: str, attribute: str, options: dict[str, Any]) -> str | None:
+    """The attribute of the first item (in the given direction) that has it, a few items per page."""
+    upper = options.get("upper")
+    condition = Key("pk").eq(pk) & Key("sk").lte(upper) if upper else Key("pk").eq(pk)
+    request: dict[str, Any] = {
+        "KeyConditionExpression": condition,
+        "ScanIndexForward": options["ScanIndexForward"],
+        **projection(attribute),
+        "Limit": BOUNDS_PAGE,
+    }
+    while True:
+        answer = rollups.query(**request)
+        for item in answer.get("Items", []):
+            if item.get(attribute):
+                return str(item[attribute])
+        if "LastEvaluatedKey" not in answer:
+            return None
+        request["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+
+
+def _query_pages(table: Any, request: dict[str, Any]) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    while True:
+        answer = table.query(**request)
+        items += answer.get("Items", [])
+        if "LastEvaluatedKey" not in answer:
+            return items
+        request = {**request, "ExclusiveStartKey": answer["LastEvaluatedKey"]}
