@@ -41,7 +41,7 @@ def _scalar(value: Any) -> str:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    return _defused(str(value))
+    return str(value)
 
 
 def _defused(text: str) -> str:
@@ -76,5 +76,5 @@ def _write(header: list[str], rows: Iterable[list[Any]]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(header)
-    writer.writerows(rows)
+    writer.writerows([_defused(cell) if isinstance(cell, str) else cell for cell in row] for row in rows)
     return buffer.getvalue()
