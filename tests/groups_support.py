@@ -113,3 +113,55 @@ def no_rate_limits(settings_env: Any) -> None:
         REPORTS_RATE_LIMIT_PER_DEVICE_PER_GROUP_PER_HOUR="0",
         REPORTS_RATE_LIMIT_PER_GROUP_PER_MINUTE="0",
     )
+
+
+def group_hash_of(*dims: str) -> str:
+    return hashlib.sha256("|".join(dims).encode()).hexdigest()
+
+
+def put_group(
+    stack: Any,
+    owner: str,
+    app_id: str,
+    *,
+    name: str = "test",
+    version: str = "1.4.2",
+    channel: str = "stable",
+    platform: str = "windows",
+    arch: str = "amd64",
+    type: str = "update_failure",
+    reason: str = "checksum_mismatch",
+    last_seen: str = NOW,
+    status: str = "open",
+    count: int = 1,
+    group_hash: str | None = None,
+    batch: Any = None,
+    **extra: Any,
+) -> str:
+    """A group item as ingest stores it (docs/data-model.md), for tests that need many or odd groups."""
+    dims = (name, version, channel, platform, arch, type, reason)
+    group_hash = group_hash or group_hash_of(*dims)
+    item = {
+        "app_id": app_id,
+        "group_hash": group_hash,
+        "owner": owner,
+        "id": str(uuid.uuid4()),
+        "app_name": name,
+        "app_version": version,
+        "app_channel": channel,
+        "sys_platform": platform,
+        "sys_arch": arch,
+        "event_type": type,
+        "event_reason": reason,
+        "count": count,
+        "first_seen": last_seen,
+        "last_seen": last_seen,
+        "details_stored": 0,
+        "details_rejected": 0,
+        "status": status,
+        "created_at": last_seen,
+        "updated_at": last_seen,
+        **extra,
+    }
+    (batch or stack.table("GroupsTable")).put_item(Item=item)
+    return group_hash
