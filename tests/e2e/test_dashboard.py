@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -26,9 +27,12 @@ def expect(locator: Any) -> Any:
 
 
 def sign_in(page: Any, api: Api, token: str | None = None) -> None:
+    """Sign in from the front page; with a good token, wait for the groups it lands on."""
     page.goto("/")
     page.get_by_label("API token").fill(token or api.token)
     page.get_by_role("button", name="Sign in").click()
+    if token is None:
+        expect(page.locator("#groups-results")).to_have_text(re.compile(r"^[\d,]+ groups?$"))
 
 
 def group_rows(page: Any) -> list[str]:

@@ -16,7 +16,8 @@ const ctx = {
     const message = err instanceof Error ? err.message : String(err);
     errorBox.replaceChildren(h("strong", {}, "Error: "), message);
     errorBox.hidden = false;
-    if (!(err instanceof ApiError)) console.error(err);
+    // A bug (not an API answer) also goes to the console, with its stack.
+    if (err instanceof Error && !(err instanceof ApiError)) console.error(err);
   },
   clearError() {
     errorBox.hidden = true;

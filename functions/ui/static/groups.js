@@ -32,11 +32,8 @@ function filterForm(query, ctx) {
     return field(label, inputs[name]);
   });
   inputs.type = select({ name: "type" }, [["", "any"], ...EVENT_TYPES], query.type);
-  inputs.status = select(
-    { name: "status" },
-    [["", "default"], ...STATUSES, "all"],
-    query.status,
-  );
+  // The API's default is every status; "" leaves the parameter out.
+  inputs.status = select({ name: "status" }, [["", "all"], ...STATUSES], query.status === "all" ? "" : query.status);
   inputs.from = h("input", { type: "datetime-local", name: "from", value: toInputTime(query.from) });
   inputs.to = h("input", { type: "datetime-local", name: "to", value: toInputTime(query.to) });
   inputs.limit = select({ name: "limit" }, LIMITS, query.limit || "20");
@@ -97,11 +94,12 @@ function groupsTable(items) {
       "tr",
       { dataset: { hash: item.group_hash } },
       td("Status", {}, badge(item.status)),
-      td("App", {}, h("a", { href: groupHref(item) }, item.application?.name ?? "")),
+      td("App", {}, item.application?.name ?? ""),
       td("Version", {}, item.application?.version),
       td("Channel", {}, item.application?.channel || "—"),
       td("Platform", {}, `${item.system?.platform || "—"} / ${item.system?.arch || "—"}`),
-      td("Event", {}, item.event?.type, h("br"), h("small", {}, item.event?.reason)),
+      // The event is the link: its text tells the rows apart (the app name repeats).
+      td("Event", {}, h("a", { href: groupHref(item) }, item.event?.type, h("br"), h("small", {}, item.event?.reason))),
       td("Count", { class: "num" }, formatNumber(item.stats?.count)),
       td("Last seen", { class: "nowrap" }, formatTime(item.stats?.last_seen)),
       td("First seen", { class: "nowrap" }, formatTime(item.stats?.first_seen)),

@@ -104,7 +104,8 @@ function reportForm(report, values, onRun) {
       placeholder: /date$/.test(param.name) ? "yyyy-MM-dd" : null,
     });
     inputs[param.name] = { input, multi: param.multiValued };
-    const hint = `${param.description}${param.multiValued ? " Several values: separate with commas." : ""}`;
+    const description = /[.!?)]$/.test(param.description) ? param.description : `${param.description}.`;
+    const hint = `${description}${param.multiValued ? " Several values: separate with commas." : ""}`;
     return field(param.mandatory ? `${param.name} (required)` : param.name, input, hint);
   });
   const paging = PAGING.map(([name, label, hint]) => {
@@ -112,14 +113,14 @@ function reportForm(report, values, onRun) {
     inputs[name] = { input, multi: false };
     return field(label, input, hint);
   });
-  const order = select({ name: "order" }, [["", "default (descending)"], ["asc", "ascending"], ["desc", "descending"]], values.order);
+  const order = select({ name: "order" }, [["", "default"], ["asc", "ascending"], ["desc", "descending"]], values.order);
   inputs.order = { input: order, multi: false };
   const form = h(
     "form",
     { class: "card report-form", "aria-labelledby": "params-title" },
     h("h2", { id: "params-title" }, "Parameters"),
     h("div", { class: "filters" }, paramFields),
-    h("fieldset", {}, h("legend", {}, "Paging and order"), h("div", { class: "filters" }, paging, field("Order", order))),
+    h("fieldset", {}, h("legend", {}, "Paging and order"), h("div", { class: "filters" }, paging, field("Order", order, "Default: descending."))),
     h("div", { class: "actions" }, h("button", { type: "submit" }, "Run report")),
   );
   form.addEventListener("submit", (event) => {
