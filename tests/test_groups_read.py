@@ -446,3 +446,32 @@ def test_list_cost_does_not_grow_with_other_apps_or_owners(stack: Any) -> None:
             assert after[view] == before[view], view
     assert after["admin, all apps"] == (560 + 20, 560)  # beta's 500 light entries, none of t2's
     assert counter.scans == 0
+
+
+# ---------------------------------------------------------------- logs
+def test_nothing_secret_reaches_the_logs(stack: Any, settings_env: Any, caplog: Any, capsys: Any) -> None:
+    """Report keys, device ids, JWTs and payload bytes never appear in a log line or metric."""
+    caplog.set_level("DEBUG")
+    _, key = make_app(stack)
+    device = "device-id-7f3a9c"
+    secret_text = b'{"password": "hunter2-in-a-crash-dump"}'
+    details = gzip_details(secret_text)
+    token = stack.token(role="admin", owner="t1")
+    admin_hdr = {"Authorization": f"Bearer {token}"}
+    group_hash = ingest(stack, key, report(details=details), device=device).json()["group_hash"]
+    ingest(stack, key, report(details=details), device=device)  # rate limited (1 per device per hour)
+    ingest(
+        stack, key, report(reason="x", details={**details, "payload": details["payload"][:-4]}), device=device
+    )
+    ingest(stack, key, report(name="other"), device=device)
+    ingest(stack, "rpk_" + "9" * 64, report(), device=device)
+    settings_env(BLOB_BUCKET="missing-bucket", COUNTERS_TABLE="missing-table")
+    ingest(stack, key, report(reason="y", details=details), device=device)
+    for path in ["/reports/groups", f"/reports/groups/{group_hash}", f"/reports/groups/{group_hash}/blobs"]:
+        assert stack.http("GET", path, headers=admin_hdr).status == 200
+    stack.http("PATCH", f"/reports/groups/{group_hash}", headers=admin_hdr, body={"note": "n"})
+    stack.http("DELETE", f"/reports/groups/{group_hash}", headers=admin_hdr)
+    logged = "\n".join(str(record.__dict__) for record in caplog.records) + capsys.readouterr().out
+    assert "report counted" in logged and "details not stored" in logged  # the logs were captured
+    for secret in [key, key[4:], device, details["payload"][:40], "hunter2", token]:
+        assert secret not in logged, secret
