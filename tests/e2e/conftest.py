@@ -91,14 +91,15 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 @pytest.fixture(scope="session")
 def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
-    """`fleetreport serve --port <free>` (it seeds demo data) and an admin token for its tenant."""
+    """`fleetreport serve --no-seed --port <free>` and an admin token for its tenant."""
     state_dir = tmp_path_factory.mktemp("stack-state")
     logs = state_dir / "serve.log"
     env = {**os.environ, "FLEETREPORT_STATE_DIR": str(state_dir), "PYTHONUNBUFFERED": "1"}
     env.pop("AWS_ENDPOINT_URL", None)
     with logs.open("wb") as log:
         process = subprocess.Popen(
-            [str(FLEETREPORT), "serve", "--port", str(_free_port())],
+            # The tests make their own data (dashboard_support): the demo seed would only cost time.
+            [str(FLEETREPORT), "serve", "--no-seed", "--port", str(_free_port())],
             cwd=ROOT,
             env=env,
             stdout=log,
