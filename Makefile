@@ -18,7 +18,7 @@ SOURCES := $(shell find layers functions -name '*.py' -o -name 'requirements.txt
 .PHONY: help venv run test test-fast check lint format build validate openapi bench bench-smoke clean browsers
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
 $(VENV)/.installed: requirements/dev.lock.txt pyproject.toml
 	@test -n "$(PYTHON312)" || { echo "python3.12 not found: install Python 3.12 (pyenv install 3.12)"; exit 1; }
