@@ -257,6 +257,26 @@ def test_a_refused_report_parameter_shows_the_apis_display_message(page: Any, ap
 
 
 # ---------------------------------------------------------------------- layout and accessibility
+def test_an_operator_signs_in_and_opens_a_group_with_the_keyboard_alone(
+    page: Any, api: Api, world: World
+) -> None:
+    page.goto("/")
+    expect(page.get_by_label("API token")).to_be_focused()
+    page.keyboard.type(api.token)
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("button", name="Sign in")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator("#groups-results")).to_have_text(re.compile(r"^[\d,]+ groups?$"))
+    expect(page.locator("#main")).to_be_focused()
+
+    page.keyboard.press("Tab")
+    expect(page.locator(".filter-panel > summary")).to_be_focused()
+    page.locator("table.groups tbody a").first.focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Triage")).to_be_visible()
+    expect(page.locator("#main")).to_be_focused()
+
+
 @pytest.mark.parametrize(("width", "height"), [(1280, 900), (390, 844)])
 def test_every_view_fits_the_screen_and_labels_every_control(
     browser: Any, api: Api, world: World, artifacts: Path, width: int, height: int
