@@ -4,6 +4,7 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 from fleetreport.http import json_response
+from fleetreport.reports import openapi
 from fleetreport.reports.access import report_reader
 from fleetreport.reports.catalogue import catalogue, find_report
 from fleetreport.reports.web import gutterball_handler, gutterball_resolver
@@ -11,14 +12,14 @@ from fleetreport.reports.web import gutterball_handler, gutterball_resolver
 app = gutterball_resolver()
 
 
-@app.get("/reports")
+@app.get("/reports", summary="List the report catalogue", responses=openapi.LIST_RESPONSES)
 def list_reports() -> Response[Any]:
     report_reader(app.current_event.headers)
     return json_response(200, catalogue())
 
 
-@app.get("/reports/<report_key>")
-def get_report(report_key: str) -> Response[Any]:
+@app.get("/reports/<report_key>", summary="Describe one report", responses=openapi.GET_RESPONSES)
+def get_report(report_key: openapi.ReportKey) -> Response[Any]:
     report_reader(app.current_event.headers)
     return json_response(200, find_report(report_key).catalogue_entry())
 

@@ -10,6 +10,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.metrics import MetricUnit
 from fleetreport.auth.jwt import authenticate
+from fleetreport.compliance import openapi
 from fleetreport.compliance.events import EventError, parse_events
 from fleetreport.compliance.ingest import IngestSummary, InvalidBody, ingest_events, loads_strict
 from fleetreport.compliance.queue import consume_batch, is_sqs_batch
@@ -21,7 +22,12 @@ MAX_EVENTS_PER_REQUEST = 100
 app = make_resolver()
 
 
-@app.post("/events")
+@app.post(
+    "/events",
+    summary="Post Candlepin compliance events",
+    responses=openapi.post_responses(MAX_EVENTS_PER_REQUEST),
+    openapi_extensions=openapi.post_body(MAX_EVENTS_PER_REQUEST),
+)
 def post_events() -> Response[Any]:
     principal = authenticate(app.current_event.headers)
     if not principal.may_ingest_events():

@@ -4,6 +4,7 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 from fleetreport.compliance.timefmt import utc_now
+from fleetreport.reports import openapi
 from fleetreport.reports.access import query_params, report_reader, request_base_url
 from fleetreport.reports.catalogue import find_report
 from fleetreport.reports.engine import RunRequest, run_report
@@ -14,8 +15,15 @@ from fleetreport.storage.aws import table
 app = gutterball_resolver()
 
 
-@app.get("/reports/<report_key>/run")
-def run(report_key: str) -> Response[Any]:
+@app.get(
+    "/reports/<report_key>/run",
+    summary="Run a report",
+    description=openapi.RUN_DESCRIPTION,
+    operation_id="run_report",
+    responses=openapi.RUN_RESPONSES,
+    openapi_extensions=openapi.RUN_EXTENSIONS,
+)
+def run(report_key: openapi.ReportKey) -> Response[Any]:
     principal = report_reader(app.current_event.headers)
     event = app.current_event
     answer = run_report(
