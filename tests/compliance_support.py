@@ -11,7 +11,8 @@ from typing import Any
 import boto3
 import pytest
 from conftest import Stack, apply_settings
-from fleetreport.compliance.events import ComplianceCreated, ConsumerCreated, ConsumerDeleted, parse_event
+from fleetreport.compliance.events import parse_event
+from fleetreport.compliance.ingest import store_event
 from fleetreport.compliance.store import ComplianceWriter
 from fleetreport.settings import get_settings
 from fleetreport.storage.aws import reset_clients
@@ -104,13 +105,7 @@ def load(stack: Any, tenant: str, raw_events: list[dict]) -> None:
     writer = ComplianceWriter(boto3.resource("dynamodb").Table(stack.name("ComplianceTable")), tenant)
     writer.register_tenant()
     for raw in raw_events:
-        event = parse_event(raw)
-        if isinstance(event, ConsumerCreated):
-            writer.consumer_created(event.consumer, event.created)
-        elif isinstance(event, ConsumerDeleted):
-            writer.consumer_deleted(event.consumer, event.deleted)
-        elif isinstance(event, ComplianceCreated):
-            writer.snapshot(event.event_id, event.consumer, event.snapshot)
+        store_event(writer, parse_event(raw))
 
 
 @contextmanager

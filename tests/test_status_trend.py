@@ -154,3 +154,19 @@ def test_filters_apply_to_the_snapshots_and_the_latest_match_carries_on(stack: A
     assert unmanaged["2026-02-04T23:59:59.999+0000"] == {"invalid": 1, "valid": 1}
     later = trend(stack, [("start_date", "2026-02-04"), ("end_date", "2026-02-04"), ("sku", "mgmt-sku")])
     assert later == {"2026-02-04T23:59:59.999+0000": {"partial": 1, "valid": 1}}  # carried from before start
+
+
+def test_demo_seed_gives_every_report_something_to_show(stack: Any) -> None:
+    import boto3
+    from fleetreport_local import seed_compliance
+    from fleetreport_local.seeding import SeedContext
+
+    ctx = SeedContext("http://127.0.0.1:3000", None, "demo", "TOKEN", stack.template, boto3.Session())  # type: ignore[arg-type]
+    lines = seed_compliance.seed(ctx)
+    assert any("/reports/status_trend/run" in line for line in lines)
+    trend = report_json(stack, "status_trend", owner="demo")
+    assert sum(list(trend.values())[-1].values()) == 17  # 18 consumers, one deleted
+    assert len(report_json(stack, "consumer_status", [("owner", "globex")], owner="demo")) == 6
+    assert report_json(stack, "status_trend", [("management_enabled", "1")], owner="demo")
+    uuid = "00000000-demo-4000-8000-000000000000"
+    assert len(report_json(stack, "consumer_trend", [("consumer_uuid", uuid)], owner="demo")) > 5

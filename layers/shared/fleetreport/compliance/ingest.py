@@ -85,17 +85,19 @@ def ingest_events(tenant: str, events: list[ComplianceEvent], lambda_context: An
     return summary
 
 
-def _apply(*, key: dict[str, str], event: ComplianceEvent, writer: ComplianceWriter) -> dict[str, str]:
-    outcome: Outcome
+def store_event(writer: ComplianceWriter, event: ComplianceEvent) -> Outcome | None:
+    """The writes of one parsed event (None for an ignored one); safe to repeat."""
     if isinstance(event, ConsumerCreated):
-        outcome = writer.consumer_created(event.consumer, event.created)
-    elif isinstance(event, ConsumerDeleted):
-        outcome = writer.consumer_deleted(event.consumer, event.deleted)
-    elif isinstance(event, ComplianceCreated):
-        outcome = writer.snapshot(event.event_id, event.consumer, event.snapshot)
-    else:  # pragma: no cover - Ignored never reaches here
-        raise TypeError(type(event).__name__)
-    return {"outcome": outcome}
+        return writer.consumer_created(event.consumer, event.created)
+    if isinstance(event, ConsumerDeleted):
+        return writer.consumer_deleted(event.consumer, event.deleted)
+    if isinstance(event, ComplianceCreated):
+        return writer.snapshot(event.event_id, event.consumer, event.snapshot)
+    return None
+
+
+def _apply(*, key: dict[str, str], event: ComplianceEvent, writer: ComplianceWriter) -> dict[str, str]:
+    return {"outcome": store_event(writer, event) or "skipped"}
 
 
 @lru_cache(maxsize=4)

@@ -54,10 +54,22 @@ class ComplianceWriter:
     def snapshot(self, event_id: str, consumer: ConsumerInfo, snapshot: Snapshot) -> Outcome:
         """COMPLIANCE CREATED: advance the consumer's latest status (if this one is not older), log the
         change, then store the snapshot itself; an existing snapshot item means a redelivery."""
-        self._advance_latest_status(consumer, snapshot)
-        self._log_change(snapshot.status_date, consumer.uuid, "snapshot", snapshot.owner_key, snapshot.status)
+        self.advance_latest_status(consumer, snapshot)
+        self.table.put_item(Item=self.snapshot_change_item(consumer.uuid, snapshot))
+        try:
+            self.table.put_item(
+                Item=self.snapshot_item(event_id, consumer.uuid, snapshot),
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        except ClientError as error:
+            if _is_condition_failure(error):
+                return "duplicate"
+            raise
+        return "stored"
+
+    def snapshot_item(self, event_id: str, uuid: str, snapshot: Snapshot) -> dict[str, Any]:
         item = {
-            "pk": keys.snapshot_pk(self.tenant, consumer.uuid),
+            "pk": keys.snapshot_pk(self.tenant, uuid),
             "sk": keys.snapshot_sk(snapshot.status_date, event_id),
             **_status_attributes(snapshot),
         }
@@ -65,15 +77,14 @@ class ComplianceWriter:
             item["owner_key"] = snapshot.owner_key
         if snapshot.last_checkin:
             item["last_checkin"] = snapshot.last_checkin
-        try:
-            self.table.put_item(Item=item, ConditionExpression="attribute_not_exists(pk)")
-        except ClientError as error:
-            if _is_condition_failure(error):
-                return "duplicate"
-            raise
-        return "stored"
+        return item
 
-    def _advance_latest_status(self, consumer: ConsumerInfo, snapshot: Snapshot) -> None:
+    def snapshot_change_item(self, uuid: str, snapshot: Snapshot) -> dict[str, Any]:
+        return self._change_item(snapshot.status_date, uuid, "snapshot", snapshot.owner_key, snapshot.status)
+
+    def advance_latest_status(self, consumer: ConsumerInfo, snapshot: Snapshot) -> None:
+        """Copy the snapshot onto the consumer item (creating it when missing), unless the consumer
+        already has a newer status."""
         newer = _Update()
         newer.set("uuid", consumer.uuid)
         newer.set_if_missing("created", consumer.created or snapshot.status_date)
@@ -112,9 +123,12 @@ class ComplianceWriter:
             request["ConditionExpression"] = condition
         self.table.update_item(**request)
 
-    def _log_change(
+    def _log_change(self, instant: str, uuid: str, kind: ChangeKind, owner_key: str | None) -> None:
+        self.table.put_item(Item=self._change_item(instant, uuid, kind, owner_key))
+
+    def _change_item(
         self, instant: str, uuid: str, kind: ChangeKind, owner_key: str | None, status: str | None = None
-    ) -> None:
+    ) -> dict[str, Any]:
         """One item per change, partitioned by the UTC day of its instant: what the rollup reads."""
         item: dict[str, Any] = {
             "pk": keys.change_log_pk(self.tenant, instant[:10]),
@@ -126,7 +140,7 @@ class ComplianceWriter:
             item["owner_key"] = owner_key
         if status is not None:
             item["status"] = status
-        self.table.put_item(Item=item)
+        return item
 
 
 def _status_attributes(snapshot: Snapshot) -> dict[str, Any]:
