@@ -63,6 +63,18 @@ def apply_settings(env: dict[str, str]) -> None:
 @pytest.fixture
 def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
     """A fresh moto account with every table, bucket and queue of template.yaml, and the handlers."""
+    yield from fresh_stack(monkeypatch)
+
+
+@pytest.fixture(scope="module")
+def module_stack() -> Iterator[Stack]:
+    """One stack for a whole module whose tests keep out of each other's way (e.g. one tenant each):
+    spares many cheap checks the table creation and handler cold starts of a fresh stack."""
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        yield from fresh_stack(monkeypatch)
+
+
+def fresh_stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
     with mock_aws():
         template = load_template()
         create_resources(template, boto3.Session(), endpoint=None)  # type: ignore[arg-type]

@@ -1,7 +1,8 @@
 """Every sample in events/ (SPEC §6) reaches its function and gets the answer it documents.
 
 Naming: `events/<function>_<anything>.json`; placeholders `{{ADMIN_TOKEN}}` and `{{REPORT_KEY}}`;
-an optional top-level `"_expect": <status>` (see fleetreport_local.sample_events).
+an optional top-level `"_expect": <status>` (see fleetreport_local.sample_events). The samples share
+one stack but each runs as its own tenant (its admin token and its app), so none sees another's data.
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ from fleetreport_local.sample_events import (
 )
 from fleetreport_local.template import load_template
 
-TENANT = "demo"
 SAMPLES = sample_files()
 FUNCTIONS = {f.name: f.logical_id for f in load_template().functions().values()}
 
@@ -48,13 +48,15 @@ def test_every_function_has_a_sample_event() -> None:
 
 
 @pytest.mark.parametrize("path", SAMPLES, ids=[p.name for p in SAMPLES])
-def test_sample_event_gets_the_answer_it_documents(path: Path, stack: Any) -> None:
+def test_sample_event_gets_the_answer_it_documents(path: Path, module_stack: Any) -> None:
+    stack = module_stack
     function = function_of(path, list(FUNCTIONS))
     assert function, f"{path.name}: name it <function>_<anything>.json, function one of {sorted(FUNCTIONS)}"
     text = path.read_text()
-    values = {ADMIN_TOKEN: stack.token(role="admin", owner=TENANT)}
+    tenant = f"sample-{path.stem}"
+    values = {ADMIN_TOKEN: stack.token(role="admin", owner=tenant)}
     if REPORT_KEY in text:
-        values[REPORT_KEY] = report_key_for(stack, text)
+        values[REPORT_KEY] = report_key_for(stack, text, tenant)
     event, expect = render(text, values)
     if is_http_event(event):
         check_routed_to(event, FUNCTIONS[function], path)
@@ -79,7 +81,7 @@ def check_routed_to(event: dict[str, Any], logical_id: str, path: Path) -> None:
     assert (route.function, route.path) == (logical_id, route_path), f"{path.name}: routed to {route}"
 
 
-def report_key_for(stack: Any, text: str) -> str:
+def report_key_for(stack: Any, text: str, tenant: str) -> str:
     """A report key of an app named like the sample's `application.name` (made through POST /apps)."""
     event, _ = render(text, {ADMIN_TOKEN: "", REPORT_KEY: ""})
     try:
@@ -87,7 +89,7 @@ def report_key_for(stack: Any, text: str) -> str:
     except (ValueError, KeyError, TypeError):
         name = "sample-app"
     created = stack.http(
-        "POST", "/apps", headers=stack.auth(role="admin", owner=TENANT), body={"name": name, "reports": True}
+        "POST", "/apps", headers=stack.auth(role="admin", owner=tenant), body={"name": name, "reports": True}
     )
     assert created.status == 201, (
         f"POST /apps (needed for {{{{REPORT_KEY}}}}): {created.status} {created.text}"
