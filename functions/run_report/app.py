@@ -19,7 +19,6 @@ app = gutterball_resolver()
     "/reports/<report_key>/run",
     summary="Run a report",
     description=openapi.RUN_DESCRIPTION,
-    operation_id="run_report",
     responses=openapi.RUN_RESPONSES,
     openapi_extensions=openapi.RUN_EXTENSIONS,
 )
