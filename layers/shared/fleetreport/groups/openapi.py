@@ -107,6 +107,15 @@ INGEST_RESPONSES = _responses(
     },
 )
 INGEST_BODY = {
+    "parameters": [
+        {
+            "name": "X-Device-ID",
+            "in": "header",
+            "required": True,
+            "description": "the reporting device (stored only as a hash)",
+            "schema": {"type": "string", "minLength": 1},
+        }
+    ],
     "requestBody": {
         "required": True,
         "content": _json(
@@ -126,7 +135,7 @@ INGEST_BODY = {
                 },
             }
         ),
-    }
+    },
 }
 LIST_RESPONSES = _responses(
     200,
