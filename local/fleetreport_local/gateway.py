@@ -16,6 +16,7 @@ from urllib.parse import unquote, urlsplit
 
 from fleetreport_local.apigw import http_api_event
 from fleetreport_local.invoker import to_http_result
+from fleetreport_local.swagger import local_docs
 from fleetreport_local.template import Template
 
 log = logging.getLogger("fleetreport.local")
@@ -149,7 +150,8 @@ class Gateway:
         path = parts.path or "/"
         matched = self.template.match(method, path)
         if matched is None:
-            return gateway_message(*NOT_FOUND)
+            docs = local_docs(method, path)  # /swagger and /openapi.json: local only, never a route
+            return Reply(*docs) if docs else gateway_message(*NOT_FOUND)
         route, params = matched
         headers = {
             **headers,
