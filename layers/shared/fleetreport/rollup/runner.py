@@ -134,17 +134,23 @@ class Rollup:
         return TenantPlan(tenant, run, status_days, group_days, groups)
 
     def _first_consumer_day(self, tenant: str) -> str | None:
-        """First rollup of a tenant: nobody counts before the earliest `created` (one read per consumer,
-        once in the tenant's life)."""
+        """First rollup of a tenant: nothing happens before the earliest `created` or snapshot. Costs two
+        reads per consumer, once in the tenant's life (later, a late event marks its day dirty)."""
         condition = Key("pk").eq(compliance_keys.consumer_pk(tenant)) & Key("sk").begins_with(
             compliance_keys.CONSUMER_PREFIX
         )
-        created = [
-            item["created"]
-            for item in _query_all(self.compliance, condition, "created")
-            if item.get("created")
-        ]
-        return min(created)[:10] if created else None
+        earliest = []
+        for item in _query_all(self.compliance, condition, "uuid", "created"):
+            if item.get("created"):
+                earliest.append(item["created"])
+            first = self.compliance.query(
+                KeyConditionExpression=Key("pk").eq(compliance_keys.snapshot_pk(tenant, item["uuid"])),
+                Limit=1,
+                **projection("sk"),
+            ).get("Items", [])
+            if first:
+                earliest.append(first[0]["sk"])
+        return min(earliest)[:10] if earliest else None
 
     def _plan_groups(
         self, tenant: str, run: runs.RunState, last: str
@@ -203,10 +209,10 @@ class Rollup:
         runs.advance(self.rollups, plan.tenant, "groups_clean", through)
 
 
-def _query_all(table: Any, condition: Any, attribute: str | None = None) -> list[dict[str, Any]]:
+def _query_all(table: Any, condition: Any, *attributes: str) -> list[dict[str, Any]]:
     request: dict[str, Any] = {"KeyConditionExpression": condition}
-    if attribute:
-        request.update(projection(attribute))
+    if attributes:
+        request.update(projection(*attributes))
     items: list[dict[str, Any]] = []
     while True:
         answer = table.query(**request)

@@ -1,0 +1,202 @@
+"""status_trend from rollups answers exactly like the computation from snapshots (SPEC §5, §4.4)."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+from compliance_support import compliance, consumer_created, consumer_deleted, load
+from fleetreport.reports.dates import parse_timezone
+from fleetreport.reports.definition import DaysResult, ReportContext
+from fleetreport.reports.params import QueryParams, validate
+from fleetreport.reports.status_trend import PARAMETERS, run_from_snapshots
+from fleetreport.rollup import runs
+from fleetreport.rollup.status_report import status_trend_from_rollups
+from rollup_support import random_history, roll
+
+NOW = datetime(2026, 5, 20, 15, 37, 12, 345000, tzinfo=UTC)
+ZONES = (
+    "UTC",
+    "Asia/Kolkata",
+    "America/Chicago",
+    "Pacific/Chatham",
+    "GMT-0600",
+    "Asia/Kathmandu",
+    "Asia/Tokyo",
+)
+
+
+def context(stack: Any, tenant: str, now: datetime = NOW, **query: str) -> ReportContext:
+    params = validate(PARAMETERS, QueryParams(list(query.items())))
+    return ReportContext(tenant, params, now, stack.table("ComplianceTable"))
+
+
+def both(stack: Any, tenant: str, now: datetime = NOW, **query: str) -> tuple[DaysResult | None, DaysResult]:
+    ctx = context(stack, tenant, now, **query)
+    return status_trend_from_rollups(ctx), run_from_snapshots(ctx)
+
+
+def random_query(rng: random.Random, today: date) -> dict[str, str]:
+    query: dict[str, str] = {"timezone": rng.choice(ZONES)}
+    owner = rng.choice((None, "acme", "globex"))
+    if owner:
+        query["owner"] = owner
+    shape = rng.choice(("none", "start", "end", "both", "both"))
+    start = today - timedelta(days=rng.randrange(0, 16))
+    end = start + timedelta(days=rng.randrange(0, 16))
+    if shape in ("start", "both"):
+        query["start_date"] = start.isoformat()
+    if shape in ("end", "both"):
+        query["end_date"] = end.isoformat()
+    return query
+
+
+def check_random_history(stack: Any, seed: int) -> None:
+    rng = random.Random(seed)
+    load(stack, "t1", random_history(rng, rng.randrange(5, 11), NOW - timedelta(days=12), NOW))
+    lag = rng.choice((0, 0, 1, 3))  # the rollup may be a few days behind: more is computed live
+    roll(NOW - timedelta(days=lag))
+    for _ in range(15):
+        query = random_query(rng, NOW.date())
+        from_rollups, from_snapshots = both(stack, "t1", **query)
+        assert from_rollups is not None, query
+        assert from_rollups.days == from_snapshots.days, query
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_rollups_answer_like_snapshots_on_random_histories(stack: Any, seed: int) -> None:
+    check_random_history(stack, seed)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", range(4, 40))
+def test_rollups_answer_like_snapshots_on_many_more_random_histories(stack: Any, seed: int) -> None:
+    check_random_history(stack, seed)
+
+
+def test_every_zone_day_boundary_is_exact(stack: Any) -> None:
+    """Changes a millisecond either side of each zone's local midnight (whole, :30 and :45 offsets)."""
+    events = []
+    for zone in ZONES:
+        tz = parse_timezone(zone)
+        midnight = datetime(2026, 5, 10, tzinfo=tz).astimezone(UTC)
+        for name, moment, status in (
+            ("before", midnight - timedelta(milliseconds=1), "invalid"),
+            ("at", midnight, "partial"),
+            ("after", midnight + timedelta(milliseconds=1), "valid"),
+        ):
+            uuid = f"{zone.replace('/', '-')}-{name}"
+            events.append(consumer_created(uuid, "2026-05-01T00:00:00.000Z"))
+            events.append(compliance(uuid, _ms(moment.isoformat()), status))
+        gone = f"{zone.replace('/', '-')}-gone"
+        events += [
+            consumer_created(gone, "2026-05-01T00:00:00.000Z"),
+            compliance(gone, "2026-05-02T00:00:00.000Z"),
+            consumer_deleted(gone, _ms(midnight.isoformat())),
+        ]
+    load(stack, "t1", events)
+    roll(NOW)
+    for zone in ZONES:
+        query = {"timezone": zone, "start_date": "2026-05-08", "end_date": "2026-05-11"}
+        from_rollups, from_snapshots = both(stack, "t1", **query)
+        assert from_rollups is not None
+        assert from_rollups.days == from_snapshots.days, zone
+
+
+def _ms(text: str) -> str:
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def test_filters_rollups_do_not_cover_fall_back_to_snapshots(stack: Any) -> None:
+    load(
+        stack,
+        "t1",
+        [consumer_created("a", "2026-05-01T00:00:00.000Z"), compliance("a", "2026-05-02T00:00:00.000Z")],
+    )
+    roll(NOW)
+    for name, value in (
+        ("consumer_uuid", "a"),
+        ("sku", "x"),
+        ("product_name", "x"),
+        ("subscription_name", "x"),
+        ("management_enabled", "true"),
+    ):
+        assert status_trend_from_rollups(context(stack, "t1", **{name: value})) is None
+
+
+def test_a_zone_off_the_quarter_hour_grid_falls_back_to_snapshots(stack: Any) -> None:
+    load(
+        stack,
+        "t1",
+        [consumer_created("a", "2026-05-01T00:00:00.000Z"), compliance("a", "2026-05-02T00:00:00.000Z")],
+    )
+    roll(NOW)
+    query = {"timezone": "GMT+05:07", "start_date": "2026-05-01", "end_date": "2026-05-05"}
+    assert status_trend_from_rollups(context(stack, "t1", **query)) is None
+
+
+def test_without_any_rollup_the_report_computes_from_snapshots(stack: Any) -> None:
+    load(
+        stack,
+        "t1",
+        [consumer_created("a", "2026-05-01T00:00:00.000Z"), compliance("a", "2026-05-02T00:00:00.000Z")],
+    )
+    assert status_trend_from_rollups(context(stack, "t1")) is None
+
+
+def test_the_report_route_serves_rollups_and_snapshots_alike(stack: Any) -> None:
+    """Through GET /reports/status_trend/run (real now): rolled-up history plus today's live changes."""
+    now = datetime.now(UTC)
+    rng = random.Random(7)
+    load(stack, "t1", random_history(rng, 12, now - timedelta(days=8), now))
+    roll(now)
+    headers = stack.auth(role="admin", owner="t1")
+    for query in (
+        {},
+        {"owner": "acme"},
+        {"timezone": "Asia/Kolkata"},
+        {"timezone": "Pacific/Chatham", "owner": "globex"},
+    ):
+        answer = stack.http("GET", "/reports/status_trend/run", headers=headers, query=query)
+        assert answer.status == 200, answer.text
+        expected = run_from_snapshots(context(stack, "t1", now, **query))
+        assert answer.json() == dict(expected.days)
+
+
+def test_a_late_event_marked_dirty_is_counted_after_the_next_rollup(stack: Any) -> None:
+    load(
+        stack,
+        "t1",
+        [consumer_created("a", "2026-05-01T00:00:00.000Z"), compliance("a", "2026-05-02T10:00:00.000Z")],
+    )
+    roll(NOW)
+    load(stack, "t1", [compliance("a", "2026-05-05T10:00:00.000Z", "invalid")])  # late: May 5 is rolled up
+    runs.mark_dirty(stack.table("RollupsTable"), "t1", "2026-05-05")  # what the events path does
+    from_rollups, from_snapshots = both(stack, "t1", start_date="2026-05-01")
+    assert from_rollups is not None and from_rollups.days == from_snapshots.days  # dirty days are live
+    roll(NOW)
+    assert "dirty_from" not in stack.table("RollupsTable").get_item(Key={"pk": "RUN", "sk": "t1"})["Item"]
+    from_rollups, from_snapshots = both(stack, "t1", start_date="2026-05-01")
+    assert from_rollups is not None and from_rollups.days == from_snapshots.days
+    assert dict(from_rollups.days)["2026-05-05T23:59:59.999+0000"] == {"invalid": 1}
+    day_item = stack.table("RollupsTable").get_item(Key={"pk": "ST#t1", "sk": "2026-05-05"})["Item"]
+    assert day_item["end"] == {"invalid": 1}
+
+
+def test_deleted_consumers_count_through_the_day_before(stack: Any) -> None:
+    load(
+        stack,
+        "t1",
+        [
+            consumer_created("a", "2026-05-01T00:00:00.000Z"),
+            compliance("a", "2026-05-01T08:00:00.000Z"),
+            consumer_deleted("a", "2026-05-03T00:00:00.000Z"),
+        ],
+    )
+    roll(NOW)
+    from_rollups, _ = both(stack, "t1", start_date="2026-05-01", end_date="2026-05-04")
+    assert from_rollups is not None
+    assert [counts for _, counts in from_rollups.days] == [{"valid": 1}, {"valid": 1}, {}, {}]
