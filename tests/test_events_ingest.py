@@ -197,3 +197,23 @@ def test_sqs_redelivery_is_stored_once(stack: Any) -> None:
     for _ in range(2):
         assert stack.invoke("events", with_owner(sqs_event([body]), "t1")) == {"batchItemFailures": []}
     assert len(items(stack, "S#t1#c1")) == 1
+
+
+def test_an_event_being_stored_by_another_delivery_counts_as_a_duplicate(stack: Any) -> None:
+    import hashlib
+    import time
+
+    event = compliance("c1", "2026-03-01T10:00:00Z")
+    key = hashlib.md5(json.dumps(["t1", event["id"]], sort_keys=True).encode()).hexdigest()  # noqa: S324
+    now = int(time.time())
+    stack.table("IdempotencyTable").put_item(
+        Item={
+            "id": f"compliance-event#{key}",
+            "status": "INPROGRESS",
+            "expiration": now + 3600,
+            "in_progress_expiration": (now + 60) * 1000,
+        }
+    )
+    answer = post(stack, event)
+    assert (answer.status, answer.json()["duplicates"]) == (200, 1)
+    assert items(stack, "S#t1#c1") == []

@@ -21,6 +21,7 @@ from fleetreport.compliance.events import (
     Ignored,
 )
 from fleetreport.compliance.store import ComplianceWriter, Outcome
+from fleetreport.errors import TemporarilyUnavailable
 from fleetreport.settings import get_settings
 from fleetreport.storage.aws import CLIENT_CONFIG, table
 
@@ -75,7 +76,7 @@ def ingest_events(tenant: str, events: list[ComplianceEvent], lambda_context: An
             continue
         if lambda_context is not None and settings.idempotency_table:
             _config(settings.idempotency_table).register_lambda_context(lambda_context)
-        result = apply(key={"tenant": tenant, "id": event.event_id}, event=event, writer=writer)
+        result = _apply_guarded(apply, tenant, event, writer)
         if result.get("outcome") == "duplicate":
             summary.duplicates += 1
             continue
@@ -83,6 +84,28 @@ def ingest_events(tenant: str, events: list[ComplianceEvent], lambda_context: An
         if isinstance(event, ComplianceCreated):
             summary.snapshots_stored += 1
     return summary
+
+
+def _apply_guarded(
+    apply: Any, tenant: str, event: ComplianceEvent, writer: ComplianceWriter
+) -> dict[str, str]:
+    """Idempotency failures in domain terms: the same event being stored right now by another
+    delivery is a duplicate (that delivery finishes it or is retried); an unreachable idempotency
+    store is a 503 / a retried message, never a 500."""
+    from aws_lambda_powertools.utilities.idempotency.exceptions import (
+        IdempotencyAlreadyInProgressError,
+        IdempotencyPersistenceLayerError,
+    )
+
+    try:
+        result: dict[str, str] = apply(
+            key={"tenant": tenant, "id": event.event_id}, event=event, writer=writer
+        )
+    except IdempotencyAlreadyInProgressError:
+        return {"outcome": "duplicate"}
+    except IdempotencyPersistenceLayerError:
+        raise TemporarilyUnavailable() from None
+    return result
 
 
 def store_event(writer: ComplianceWriter, event: ComplianceEvent) -> Outcome | None:
