@@ -106,6 +106,9 @@ INGEST_RESPONSES = _responses(
         429: "rate limit exceeded (see Retry-After)",
     },
 )
+INGEST_RESPONSES[429]["headers"] = {
+    "Retry-After": {"description": "seconds until the window resets", "schema": {"type": "integer"}}
+}
 INGEST_BODY = {
     "parameters": [
         {
