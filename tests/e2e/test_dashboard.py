@@ -194,7 +194,6 @@ def test_status_trend_draws_the_apis_per_day_counts_as_stacked_bars(
     page.get_by_label("To").fill(end)
     page.get_by_label("Time zone").fill("UTC")
     page.get_by_label("Owner (compliance)").fill(world.owner_key)
-    page.get_by_label("App (reports)").fill(world.app_name)
     page.get_by_role("button", name="Show trends").click()
 
     query = urlencode({"start_date": start, "end_date": end, "timezone": "UTC", "owner": world.owner_key})
@@ -208,13 +207,23 @@ def test_status_trend_draws_the_apis_per_day_counts_as_stacked_bars(
     assert set(segments) <= {"valid", "partial", "invalid"} and "valid" in segments
     page.screenshot(path=str(artifacts / "trend.png"), full_page=True)
 
-    group_query = urlencode({"app": world.app_name, "start_date": start, "end_date": end, "timezone": "UTC"})
-    reports = by_day(api.get(f"/reports/group_trend/run?{group_query}"))
-    expect(page.locator("#group-trend svg g.bar")).to_have_count(len(reports))
-    assert chart_numbers(page, "#group-trend") == reports
-    assert reports[end] == dict.fromkeys(
+
+def test_group_trend_draws_an_apps_reports_per_day_by_event_type(page: Any, api: Api, world: World) -> None:
+    today = datetime.now(UTC).date()
+    start, end = (today - timedelta(days=2)).isoformat(), today.isoformat()
+    sign_in(page, api)
+    page.goto(f"/#/trends?{urlencode({'start_date': start, 'end_date': end})}")
+    page.get_by_label("App (reports)").select_option(label=world.app_name)
+    page.get_by_role("button", name="Show trends").click()
+
+    query = urlencode({"app": world.app_id, "start_date": start, "end_date": end, "timezone": "UTC"})
+    expected = by_day(api.get(f"/reports/group_trend/run?{query}"))
+    assert expected[end] == dict.fromkeys(
         ["crash", "install_failure", "rollback_failure", "startup_failure", "update_failure"], 5
     )
+    expect(page.locator("#group-trend figcaption")).to_contain_text(f"Reports for {world.app_name}")
+    expect(page.locator("#group-trend svg g.bar")).to_have_count(len(expected))
+    assert chart_numbers(page, "#group-trend") == expected
 
 
 # ---------------------------------------------------------------------- reports
@@ -289,7 +298,7 @@ def test_every_view_fits_the_screen_and_labels_every_control(
             "groups": (f"/#/groups?{urlencode({'app': world.app_name, 'status': 'all'})}", "table.groups"),
             "group": (None, "#triage-title"),
             "trends": (
-                f"/#/trends?{urlencode({'owner': world.owner_key, 'app': world.app_name})}",
+                f"/#/trends?{urlencode({'owner': world.owner_key, 'app': world.app_id})}",
                 "#status-trend svg",
             ),
             "reports": ("/#/reports", ".catalogue"),

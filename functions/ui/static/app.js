@@ -2,6 +2,7 @@
 
 import { ApiError, claims, clearToken, getJson, getToken, setToken, whenUnauthorized } from "./api.js";
 import { field, h, mount, parseQuery } from "./dom.js";
+import { forgetApps } from "./apps.js";
 import { renderGroup, renderGroups } from "./groups.js";
 import { renderReport, renderReports } from "./reports.js";
 import { renderTrends } from "./trends.js";
@@ -157,6 +158,7 @@ whenUnauthorized((err) => {
 
 document.getElementById("sign-out").addEventListener("click", () => {
   clearToken();
+  forgetApps();
   ctx.navigate("#/signin");
   ctx.announce("Signed out");
 });

@@ -1,16 +1,19 @@
-// The requester's app names, for the app pickers. Optional: a team user without apps.edit cannot list
-// apps (403), and then the pickers are plain text fields.
+// The requester's apps ({id, name}), for the app pickers. Optional: a team user without apps.edit cannot
+// list apps (403); then the pickers fall back to typing.
 
 import { getJson } from "./api.js";
 
 let cached = null;
 
-export function appNames() {
+export function appList() {
   if (!cached) {
     cached = getJson("/apps")
       .then((data) => {
-        const apps = Array.isArray(data) ? data : data.apps || data.items || [];
-        return [...new Set(apps.map((app) => app.name).filter(Boolean))].sort();
+        const apps = Array.isArray(data) ? data : data.items || data.apps || [];
+        return apps
+          .filter((app) => app.id && app.name)
+          .map((app) => ({ id: app.id, name: app.name }))
+          .sort((a, b) => a.name.localeCompare(b.name));
       })
       .catch(() => {
         cached = null;
@@ -18,4 +21,13 @@ export function appNames() {
       });
   }
   return cached;
+}
+
+export async function appNames() {
+  return [...new Set((await appList()).map((app) => app.name))];
+}
+
+/** Forget the list (another token may see other apps). */
+export function forgetApps() {
+  cached = null;
 }

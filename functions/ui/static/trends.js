@@ -1,7 +1,7 @@
 // Trends: compliance status per day (status_trend) and reports per day by event type (group_trend).
 
 import { getJson } from "./api.js";
-import { appNames } from "./apps.js";
+import { appList } from "./apps.js";
 import { stackedBarChart } from "./chart.js";
 import { field, h, mount, toQuery } from "./dom.js";
 
@@ -62,13 +62,33 @@ function datalist(id, entries) {
   return list;
 }
 
+/** group_trend takes an app id: a select of the requester's apps by name, or a text field for the id. */
+function appPicker(current) {
+  const picker = h("select", { name: "app" }, h("option", { value: "" }, "— choose an app —"));
+  if (current) picker.append(h("option", { value: current, selected: true }, current));
+  appList().then((apps) => {
+    if (!apps.length) {
+      const input = h("input", { name: "app", value: current || "", autocomplete: "off", placeholder: "app id" });
+      input.id = picker.id;
+      input.setAttribute("aria-describedby", picker.getAttribute("aria-describedby") || "");
+      picker.replaceWith(input);
+      return;
+    }
+    picker.replaceChildren(
+      h("option", { value: "" }, "— choose an app —"),
+      ...apps.map((app) => h("option", { value: app.id, selected: app.id === current }, app.name)),
+    );
+  });
+  return picker;
+}
+
 function trendsForm(params, ctx) {
   const inputs = {
     start_date: h("input", { type: "date", name: "start_date", value: params.start_date }),
     end_date: h("input", { type: "date", name: "end_date", value: params.end_date }),
     timezone: h("input", { name: "timezone", value: params.timezone, list: "tz-list", autocomplete: "off", required: true }),
     owner: h("input", { name: "owner", value: params.owner || "", list: "owner-list", autocomplete: "off" }),
-    app: h("input", { name: "app", value: params.app || "", list: "trend-apps", autocomplete: "off" }),
+    app: appPicker(params.app),
   };
   const form = h(
     "form",
@@ -80,13 +100,12 @@ function trendsForm(params, ctx) {
     field("App (reports)", inputs.app, "Required for the reports chart."),
     datalist("tz-list", timeZones()),
     datalist("owner-list", ownerKeys()),
-    datalist("trend-apps", appNames()),
     h("div", { class: "actions" }, h("button", { type: "submit" }, "Show trends")),
   );
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     const next = {};
-    for (const [name, input] of Object.entries(inputs)) next[name] = input.value.trim();
+    for (const name of Object.keys(inputs)) next[name] = form.elements[name].value.trim();
     ctx.navigate(`#/trends?${toQuery(next)}`);
   });
   return form;
@@ -113,11 +132,12 @@ async function groupTrend(section, params, ctx) {
   }
   section.setAttribute("aria-busy", "true");
   const query = toQuery({ app: params.app, start_date: params.start_date, end_date: params.end_date, timezone: params.timezone });
-  const result = await ctx.guard(() => getJson("/reports/group_trend/run", query));
+  const [result, apps] = await Promise.all([ctx.guard(() => getJson("/reports/group_trend/run", query)), appList()]);
+  const appName = apps.find((app) => app.id === params.app)?.name ?? params.app;
   mount(
     section,
     heading,
-    result ? stackedBarChart(result, EVENT_SERIES, `Reports for ${params.app} by event type`) : h("p", { class: "empty" }, "Could not load the group trend."),
+    result ? stackedBarChart(result, EVENT_SERIES, `Reports for ${appName} by event type`) : h("p", { class: "empty" }, "Could not load the group trend."),
   );
   section.setAttribute("aria-busy", "false");
 }
