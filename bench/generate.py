@@ -1,4 +1,4 @@
-"""Deterministic seed data, loaded straight into the moto tables with BatchWriteItem.
+"""Deterministic seed data for the moto tables (loaded in bulk by `bench.store.BenchStore.load`).
 
 Every entity draws from its own `random.Random(f"{seed}:{kind}:{index}")`, so a data set can grow in
 place (the first 1k groups of the 100k table are the 1k table) and two runs on the same day write
@@ -13,8 +13,6 @@ and today's hour counters; the group-count rollups of the measured app. Complian
 from __future__ import annotations
 
 import random
-from collections import Counter, defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -22,6 +20,7 @@ from typing import Any
 from fleetreport.apps.models import NewApp
 from fleetreport.apps.store import AppStore
 from fleetreport.groups.models import Dimensions, format_time
+from fleetreport.rollup.groups import DIMENSIONS, GroupCounters, rows_by_app, write_day
 
 SEED = 20260520
 YEAR_DAYS = 365
@@ -74,15 +73,30 @@ class Clock:
         return moment.strftime("%Y-%m-%d")
 
 
-# ---------------------------------------------------------------------- bulk loading
-def bulk_put(table: Any, items: Iterable[dict[str, Any]]) -> int:
-    """BatchWriteItem in 25s (boto3's batch writer resends unprocessed items); returns items written."""
-    written = 0
-    with table.batch_writer() as batch:
-        for item in items:
-            batch.put_item(Item=item)
-            written += 1
-    return written
+# ---------------------------------------------------------------------- apps and run state
+def run_state(tenant: str, clock: Clock) -> dict[str, Any]:
+    """The RUN item of a tenant whose daily rollup has run for every day through yesterday (status
+    rolled, group items written and their hour counters removed): the steady state of a deployment."""
+    yesterday = clock.day_key(clock.today - timedelta(days=1))
+    return {
+        "pk": "RUN",
+        "sk": tenant,
+        "last_day": yesterday,
+        "groups_day": yesterday,
+        "groups_clean": yesterday,
+    }
+
+
+def tenants_with_apps(apps_table: Any) -> set[str]:
+    """Every tenant owning an app (a Scan of the small AppsTable, outside any measurement)."""
+    found: set[str] = set()
+    request: dict[str, Any] = {}
+    while True:
+        page = apps_table.scan(**request)
+        found.update(item["pk"][2:] for item in page.get("Items", []) if str(item["sk"]).startswith("APP#"))
+        if "LastEvaluatedKey" not in page:
+            return found
+        request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
 def create_apps(
@@ -147,6 +161,18 @@ class GroupPlan:
                 item[hour] = item.get(hour, 0) + 1
         return item
 
+    def counter_dims(self) -> tuple[str, ...]:
+        """The dimensions in the order of the rollup's rows (`fleetreport.rollup.groups.DIMENSIONS`)."""
+        values = {
+            "event_type": self.dims.type,
+            "app_version": self.dims.version,
+            "app_channel": self.dims.channel,
+            "sys_platform": self.dims.platform,
+            "sys_arch": self.dims.arch,
+            "event_reason": self.dims.reason,
+        }
+        return tuple(values[name] for name in DIMENSIONS)
+
 
 def plan_group(app: AppRef, index: int, clock: Clock, seed: int = SEED) -> GroupPlan:
     """The index-th group of an app: skewed dimensions (filters match a realistic share), 1-20 reports."""
@@ -170,20 +196,29 @@ def group_plans(app: AppRef, count: int, clock: Clock, start: int = 0) -> list[G
     return [plan_group(app, index, clock) for index in range(start, start + count)]
 
 
+class ItemSink:
+    """Collects what the rollup's own writer would PutItem, so generated rollups have its exact shape."""
+
+    def __init__(self) -> None:
+        self.items: list[dict[str, Any]] = []
+
+    def put_item(self, Item: dict[str, Any]) -> None:  # boto3 keyword spelling
+        self.items.append(Item)
+
+
 def group_trend_rollups(app_id: str, plans: list[GroupPlan], clock: Clock) -> list[dict[str, Any]]:
-    """`GT#{app_id}` items for every closed day with reports (data-model: RollupsTable)."""
-    days: dict[str, dict[str, Counter[tuple[str, ...]]]] = defaultdict(lambda: defaultdict(Counter))
+    """`GT#{app_id}` items of every closed day with reports, written by the rollup's `write_day`."""
+    counters = []
     for plan in plans:
-        dims = plan.dims
-        key = (dims.type, dims.version, dims.channel, dims.platform, dims.arch, dims.reason)
+        group = GroupCounters(app_id, plan.dims.group_hash, plan.counter_dims())
         for moment in plan.reports:
             if moment < clock.today:
-                days[clock.day_key(moment)][f"{moment:%H}"][key] += 1
-    items = []
-    for day, hours in sorted(days.items()):
-        encoded = {
-            hour: [[*key, count] for key, count in sorted(counts.items())]
-            for hour, counts in sorted(hours.items())
-        }
-        items.append({"pk": f"GT#{app_id}", "sk": day, "hours": encoded})
-    return items
+                hours = group.hours.setdefault(clock.day_key(moment), {})
+                hours[f"{moment:%H}"] = hours.get(f"{moment:%H}", 0) + 1
+        counters.append(group)
+    sink = ItemSink()
+    days = sorted({day for group in counters for day in group.hours})
+    for day in days:
+        for app, rows in rows_by_app(counters, day).items():
+            write_day(sink, app, day, rows)
+    return sink.items

@@ -1,25 +1,28 @@
-"""The bench's AWS: one in-process moto account, loaded in bulk here and served to the scenario
-processes over HTTP on 127.0.0.1 (so each scenario's memory is its own, not moto's).
+"""The bench's AWS: one in-process moto account, loaded in bulk here (straight into moto's tables) and
+served to the scenario processes over HTTP on 127.0.0.1 (so each scenario's memory is its own).
 
 moto's Query walks and sorts every item of the table before it looks at the partition key, so on a
-100k-item table each Query costs what a Scan would. DynamoDB reads one partition. `partition_queries`
-makes moto's base-table Query look only at the requested partition, which changes neither the items
-returned nor `ScannedCount` (moto filters by that same key), only moto's own time; index queries are
-left as moto does them (moto keeps no index structure to read from) and show in the wall-time
-figures, which RESULTS.md says.
+100k-item table each Query costs what a Scan would; DynamoDB reads one partition. `partition_queries`
+makes moto's base-table Query look only at the requested partition and its index Query skip the
+sort, which changes neither the items returned nor `ScannedCount` (moto filters by those same keys),
+only moto's own time. An index Query still walks the table in moto, which shows in the wall-time
+figures (RESULTS.md says so). `plain_json_reads` removes moto's slow answer serialization.
 """
 
 from __future__ import annotations
 
+import base64
+import json
 import logging
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import boto3
+from boto3.dynamodb.types import TypeSerializer
 from fleetreport_local.template import Template, create_resources, load_template
 from moto import mock_aws
 from moto.dynamodb.models.table import Table
@@ -34,7 +37,12 @@ _QUERY_SCOPE = threading.local()
 
 
 def partition_queries() -> None:
-    """Patch moto (in this process only) so a base-table Query reads one partition, as DynamoDB does."""
+    """Patch moto (in this process only) so a Query costs what DynamoDB's does, not a sorted Scan.
+
+    A base-table Query looks only at its partition. An index Query still walks every item (moto keeps
+    no index structure) but no longer sorts the whole table first: moto sorts the matches itself.
+    Neither changes the items returned nor `ScannedCount`.
+    """
     if getattr(Table, "_bench_patched", False):
         return
     original_query = Table.query
@@ -42,16 +50,21 @@ def partition_queries() -> None:
 
     def query(self: Table, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
         index_name = args[6] if len(args) > 6 else kwargs.get("index_name")
-        _QUERY_SCOPE.partition = hash_key if index_name is None and hash_key is not None else None
+        _QUERY_SCOPE.scope = ("index", None) if index_name is not None else ("partition", hash_key)
         try:
             return original_query(self, hash_key, *args, **kwargs)
         finally:
-            _QUERY_SCOPE.partition = None
+            _QUERY_SCOPE.scope = None
 
     def all_items(self: Table) -> list[Any]:
-        partition = getattr(_QUERY_SCOPE, "partition", None)
-        if partition is None:
+        scope = getattr(_QUERY_SCOPE, "scope", None)
+        if scope is None:
             return original_all_items(self)
+        kind, partition = scope
+        if kind == "index":
+            if not self.range_key_attr:
+                return list(self.items.values())
+            return [item for items in self.items.values() for item in items.values()]
         found = self.items.get(partition)
         if found is None:
             return []
@@ -60,6 +73,51 @@ def partition_queries() -> None:
     Table.query = query  # type: ignore[method-assign]
     Table.all_items = all_items  # type: ignore[method-assign]
     Table._bench_patched = True  # type: ignore[attr-defined]
+
+
+_FAST_ACTIONS = frozenset({"Query", "Scan", "GetItem", "BatchGetItem"})
+_CHECKED_RESPONSES = 5
+
+
+def _json_default(value: Any) -> str:
+    if isinstance(value, bytes):  # binary attributes travel base64-encoded
+        return base64.b64encode(value).decode()
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+def plain_json_reads() -> None:
+    """Patch moto (in this process) to answer DynamoDB reads with `json.dumps` of what it computed.
+
+    moto 5.2 serializes every answer by walking botocore's output shape, which costs milliseconds
+    per item with nested maps (a year of status rollups: seconds per Query). DynamoDB's JSON protocol
+    is the result as it stands, so reads skip the walk. The first answers are serialized both ways
+    and compared, so a moto upgrade that changes the shape of a result stops the bench instead of
+    feeding it wrong answers.
+    """
+    from moto.dynamodb.responses import DynamoHandler
+
+    if getattr(DynamoHandler, "_bench_patched", False):
+        return
+    original = DynamoHandler.serialized
+    checked = [0]
+
+    def serialized(self: Any, action_result: Any) -> Any:
+        result = action_result.result
+        if self._get_action() not in _FAST_ACTIONS or not isinstance(result, dict):
+            return original(self, action_result)
+        body = json.dumps(result, default=_json_default)
+        if checked[0] < _CHECKED_RESPONSES:
+            checked[0] += 1
+            expected = json.loads(original(self, action_result)[2])
+            if json.loads(body) != expected:
+                raise RuntimeError(
+                    f"bench: moto's {self._get_action()} answer changed shape; drop plain_json_reads"
+                )
+        headers = {"Content-Type": "application/x-amz-json-1.0", **self.response_headers}
+        return 200, headers, body
+
+    DynamoHandler.serialized = serialized  # type: ignore[method-assign]
+    DynamoHandler._bench_patched = True  # type: ignore[attr-defined]
 
 
 @dataclass
@@ -79,6 +137,24 @@ class BenchStore:
     def table(self, logical_id: str) -> Any:
         return self.session.resource("dynamodb").Table(self.table_name(logical_id))
 
+    def load(self, logical_id: str, items: Iterable[dict[str, Any]]) -> int:
+        """Put items straight into moto's table, as its BatchWriteItem handler does for each request.
+
+        Going through boto3 (BatchWriteItem, 25 at a time) costs twice as long: serializing and
+        validating every request and moto parsing it back. Returns the number of items written.
+        """
+        from moto.core import DEFAULT_ACCOUNT_ID
+        from moto.dynamodb.models import dynamodb_backends
+
+        backend = dynamodb_backends[DEFAULT_ACCOUNT_ID][FAKE_CREDENTIALS["AWS_DEFAULT_REGION"]]
+        name = self.table_name(logical_id)
+        serialize = TypeSerializer().serialize
+        written = 0
+        for item in items:
+            backend.put_item(name, {key: serialize(value) for key, value in item.items()})
+            written += 1
+        return written
+
 
 @contextmanager
 def bench_store() -> Iterator[BenchStore]:
@@ -88,6 +164,7 @@ def bench_store() -> Iterator[BenchStore]:
         os.environ.pop(name, None)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     partition_queries()
+    plain_json_reads()
     with mock_aws():
         server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         server.start()

@@ -73,13 +73,21 @@ class WorkerContext:
         return answer
 
     def measure(self, operation: Callable[[], Any], repeat: int) -> Measured:
-        """Warm once (imports, caches), cost one warm run, then time `repeat` warm runs."""
-        from bench.measure import median_seconds
+        """Warm once (imports, caches), then `repeat` timed warm runs, the first of them costed."""
+        import statistics
+        import time
 
         operation()
-        with self.calls.window() as cost:
-            operation()
-        return Measured(cost, median_seconds(operation, repeat), self.baseline)
+        samples = []
+        for run in range(max(1, repeat)):
+            started = time.perf_counter()
+            if run == 0:
+                with self.calls.window() as cost:
+                    operation()
+            else:
+                operation()
+            samples.append(time.perf_counter() - started)
+        return Measured(cost, statistics.median(samples), self.baseline)
 
 
 def _context() -> WorkerContext:

@@ -20,6 +20,7 @@ class Sizes:
     consumers_large: int
     snapshots_per_consumer: int
     owner_keys: int
+    trend_days: int  # the range status_trend/group_trend are asked for
     ingest_reports: int
     repeat: int  # timed runs per operation (median)
     cold_runs: int  # fresh processes per handler (median)
@@ -37,6 +38,7 @@ FULL = Sizes(
     consumers_large=10_000,
     snapshots_per_consumer=10,
     owner_keys=20,
+    trend_days=365,
     ingest_reports=20,
     repeat=5,
     cold_runs=7,
@@ -54,6 +56,7 @@ SMOKE = Sizes(
     consumers_large=200,
     snapshots_per_consumer=10,
     owner_keys=4,
+    trend_days=30,
     ingest_reports=3,
     repeat=1,
     cold_runs=1,
@@ -65,5 +68,6 @@ def describe(sizes: Sizes) -> str:
     return (
         f"{sizes.app_groups:,} groups in the measured app, {sizes.table_groups:,} in the large table; "
         f"{sizes.consumers_small:,} vs {sizes.consumers_large:,} consumers x {sizes.snapshots_per_consumer} "
-        f"snapshots over 365 days; medians of {sizes.repeat} timed runs, {sizes.cold_runs} fresh processes"
+        f"snapshots over 365 days; trends over {sizes.trend_days} days; "
+        f"medians of {sizes.repeat} timed runs, {sizes.cold_runs} fresh processes"
     )

@@ -16,7 +16,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bench.generate import AppRef, Clock, bulk_put, create_apps, group_plans, group_trend_rollups, plan_group
+from bench.generate import (
+    AppRef,
+    Clock,
+    create_apps,
+    group_plans,
+    group_trend_rollups,
+    plan_group,
+    run_state,
+    tenants_with_apps,
+)
 from bench.measure import Cost
 from bench.report import Row, errored, rss_check, unavailable
 from bench.scenarios import Sizes
@@ -53,8 +62,9 @@ def prepare(store: Any, sizes: Sizes, clock: Clock) -> GroupsWorld:
         made = create_apps(apps_table, tenant, OTHER_TENANT_APPS)
         foreign += [AppRef(tenant, i, n) for (i, _), n in zip(made, OTHER_TENANT_APPS, strict=True)]
     plans = group_plans(app, sizes.app_groups, clock)
-    bulk_put(store.table("GroupsTable"), (plan.item(clock) for plan in plans))
-    bulk_put(store.table("RollupsTable"), group_trend_rollups(app.app_id, plans, clock))
+    store.load("GroupsTable", (plan.item(clock) for plan in plans))
+    store.load("RollupsTable", group_trend_rollups(app.app_id, plans, clock))
+    store.load("RollupsTable", (run_state(t, clock) for t in tenants_with_apps(apps_table)))
     return GroupsWorld(clock, app, acme_others, foreign)
 
 
@@ -71,7 +81,7 @@ def grow(store: Any, sizes: Sizes, world: GroupsWorld) -> int:
                 yield plan_group(app, n // len(apps), world.clock).item(world.clock)
 
     started = time.perf_counter()
-    written = bulk_put(store.table("GroupsTable"), items())
+    written = store.load("GroupsTable", items())
     print(
         f"  grew GroupsTable by {written:,} groups in {time.perf_counter() - started:.0f}s", file=sys.stderr
     )
@@ -88,7 +98,7 @@ def run(store: Any, sizes: Sizes, spawn: Spawn, wanted: Callable[[str], bool]) -
         "limit": sizes.limit,
         "far_page": sizes.far_page,
         "repeat": sizes.repeat,
-        "start_date": (clock.today - timedelta(days=364)).strftime("%Y-%m-%d"),
+        "start_date": (clock.today - timedelta(days=sizes.trend_days - 1)).strftime("%Y-%m-%d"),
         "end_date": clock.today.strftime("%Y-%m-%d"),
     }
     names = [name for name in ("list_groups", "group_trend") if wanted(name)]
@@ -151,7 +161,7 @@ def list_rows(small: dict[str, Any], large: dict[str, Any], sizes: Sizes) -> lis
 
 
 def trend_row(small: dict[str, Any], large: dict[str, Any], sizes: Sizes) -> Row:
-    figure = f"group_trend, 365 days ({sizes.app_groups:,} vs {sizes.table_groups:,} groups)"
+    figure = f"group_trend, {sizes.trend_days} days ({sizes.app_groups:,} vs {sizes.table_groups:,} groups)"
     failed = _failed("group_trend", figure, TREND_BUDGET, small, large)
     if failed:
         return failed
