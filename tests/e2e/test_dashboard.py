@@ -105,6 +105,14 @@ def test_filtering_groups_shows_exactly_what_the_api_returns_for_those_filters(
     assert group_rows(page) == [item["group_hash"] for item in expected["items"]]
     assert "type=update_failure" in page.url and "platform=windows" in page.url
 
+    tomorrow = (datetime.now(UTC) + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
+    page.get_by_label("Last seen from (UTC)").fill(tomorrow)
+    page.get_by_role("button", name="Apply filters").click()
+    later = api.get("/reports/groups?" + urlencode({"app": world.app_name, "from": f"{tomorrow}:00Z"}))
+    assert later["total"] == 0
+    expect(page.locator("#groups-results")).to_have_text("0 groups")
+    expect(page.locator(".empty")).to_have_text("No group matches these filters.")
+
 
 def test_groups_page_through_the_api_total_newest_first(page: Any, api: Api, world: World) -> None:
     sign_in(page, api)

@@ -21,7 +21,10 @@ function groupHref(item) {
 }
 
 /** `2026-05-20T10:00:00Z` <-> the value of a datetime-local input, both read as UTC. */
-const toInputTime = (rfc3339) => (rfc3339 ? String(rfc3339).slice(0, 16) : "");
+function toInputTime(rfc3339) {
+  const moment = rfc3339 ? new Date(rfc3339) : null;
+  return moment && !Number.isNaN(moment.getTime()) ? moment.toISOString().slice(0, 16) : "";
+}
 const fromInputTime = (value) => (value ? `${value}:00Z` : "");
 
 function filterForm(query, ctx) {
