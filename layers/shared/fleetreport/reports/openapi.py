@@ -2,7 +2,7 @@
 
 The query parameters of `GET /reports/{report_key}/run` and its `x-reports` extension come from the
 same `Param` declarations that drive validation and the catalogue, so the document cannot drift from
-them. The models only describe answers; nothing parses a request with them.
+them. The schemas only describe answers; nothing parses a request with them.
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.openapi.params import Path
-from pydantic import BaseModel, Field
 
 from fleetreport.reports.catalogue import REPORTS
 from fleetreport.reports.definition import ReportDefinition
@@ -26,79 +25,100 @@ ReportKey = Annotated[
 QUERY_PARAMETERS_EXTENSION = "x-query-parameters"
 
 
-class ReportParameter(BaseModel):
-    name: str
-    description: str
-    mandatory: bool
-    multiValued: bool
-
-
-class CatalogueEntry(BaseModel):
-    """A report of the catalogue with the parameters it accepts."""
-
-    key: str
-    description: str
-    parameters: list[ReportParameter]
-
-
-class ReportErrorBody(BaseModel):
-    """Gutterball's error body; `requestUuid` is also the `X-Request-Uuid` header."""
-
-    displayMessage: str = Field(examples=["on_date: Invalid date string. Expected format: yyyy-MM-dd"])
-    requestUuid: str = Field(json_schema_extra={"format": "uuid"})
-
-
-class ComplianceStatus(BaseModel):
-    status: str = Field(description="valid, invalid or partial (as Candlepin reported it)")
-    date: str = Field(description="yyyy-MM-dd'T'HH:mm:ss.SSS+0000")
-    reasons: list[dict[str, Any]] | None = Field(
-        default=None, description="absent with include_reasons=false"
-    )
-    managementEnabled: bool | None = None
-
-
-class OwnerRef(BaseModel):
-    key: str | None = None
-    displayName: str | None = None
-
-
-class ConsumerState(BaseModel):
-    created: str | None = None
-    deleted: str | None = None
-
-
-class StatusConsumer(BaseModel):
-    uuid: str
-    name: str | None = None
-    lastCheckin: str | None = None
-    owner: OwnerRef
-    facts: dict[str, Any] | None = None
-    consumerState: ConsumerState
-
-
-class ConsumerStatusRow(BaseModel):
-    """consumer_status: the latest snapshot of one consumer (minimized DTO)."""
-
-    status: ComplianceStatus
-    consumer: StatusConsumer
-
-
-class TrendConsumer(BaseModel):
-    uuid: str
-    lastCheckin: str | None = None
-
-
-class ConsumerTrendRow(BaseModel):
-    """consumer_trend: one snapshot of the consumer (minimized DTO), oldest first."""
-
-    status: ComplianceStatus
-    consumer: TrendConsumer
-
-
+# Answer shapes as plain JSON Schema: pydantic models would cost tens of milliseconds of cold start.
+_STRING = {"type": "string"}
+_NULLABLE_STRING = {"type": ["string", "null"]}
+_GB_DATE = {"type": ["string", "null"], "description": "yyyy-MM-dd'T'HH:mm:ss.SSS+0000"}
+REPORT_PARAMETER = {
+    "type": "object",
+    "required": ["name", "description", "mandatory", "multiValued"],
+    "properties": {
+        "name": _STRING,
+        "description": _STRING,
+        "mandatory": {"type": "boolean"},
+        "multiValued": {"type": "boolean"},
+    },
+}
+CATALOGUE_ENTRY = {
+    "title": "CatalogueEntry",
+    "type": "object",
+    "required": ["key", "description", "parameters"],
+    "properties": {
+        "key": _STRING,
+        "description": _STRING,
+        "parameters": {"type": "array", "items": REPORT_PARAMETER},
+    },
+}
+REPORT_ERROR = {
+    "title": "ReportError",
+    "description": "Gutterball's error body; `requestUuid` is also the `X-Request-Uuid` header.",
+    "type": "object",
+    "required": ["displayMessage", "requestUuid"],
+    "properties": {
+        "displayMessage": {
+            "type": "string",
+            "examples": ["on_date: Invalid date string. Expected format: yyyy-MM-dd"],
+        },
+        "requestUuid": {"type": "string", "format": "uuid"},
+    },
+}
+_STATUS = {
+    "type": "object",
+    "properties": {
+        "status": {"type": "string", "description": "valid, invalid or partial (as Candlepin reported it)"},
+        "date": _GB_DATE,
+        "reasons": {
+            "type": "array",
+            "items": {"type": "object"},
+            "description": "absent with include_reasons=false",
+        },
+        "managementEnabled": {"type": ["boolean", "null"]},
+    },
+}
+CONSUMER_STATUS_ROW = {
+    "title": "ConsumerStatusRow",
+    "description": "consumer_status: the latest snapshot of one consumer (minimized DTO).",
+    "type": "object",
+    "properties": {
+        "status": _STATUS,
+        "consumer": {
+            "type": "object",
+            "properties": {
+                "uuid": _STRING,
+                "name": _NULLABLE_STRING,
+                "lastCheckin": _GB_DATE,
+                "owner": {
+                    "type": "object",
+                    "properties": {"key": _NULLABLE_STRING, "displayName": _NULLABLE_STRING},
+                },
+                "facts": {"type": ["object", "null"]},
+                "consumerState": {"type": "object", "properties": {"created": _GB_DATE, "deleted": _GB_DATE}},
+            },
+        },
+    },
+}
+CONSUMER_TREND_ROW = {
+    "title": "ConsumerTrendRow",
+    "description": "consumer_trend: one snapshot of the consumer (minimized DTO), oldest first.",
+    "type": "object",
+    "properties": {
+        "status": _STATUS,
+        "consumer": {"type": "object", "properties": {"uuid": _STRING, "lastCheckin": _GB_DATE}},
+    },
+}
 # What a run answers, by report: rows of a DTO, custom_results documents, or a map of day → counts.
-RunResult = (
-    list[ConsumerStatusRow] | list[ConsumerTrendRow] | list[dict[str, Any]] | dict[str, dict[str, int]]
-)
+RUN_RESULT = {
+    "anyOf": [
+        {"type": "array", "items": CONSUMER_STATUS_ROW},
+        {"type": "array", "items": CONSUMER_TREND_ROW},
+        {"title": "CustomResults", "type": "array", "items": {"type": "object"}},
+        {
+            "title": "DayCounts",
+            "type": "object",
+            "additionalProperties": {"type": "object", "additionalProperties": {"type": "integer"}},
+        },
+    ]
+}
 
 _ERROR = {"application/json": {"schema": {"type": "object", "properties": {"error": {"type": "string"}}}}}
 _UUID_HEADER = {
@@ -122,7 +142,7 @@ def _report_error(description: str) -> dict[str, Any]:
     return {
         "description": description,
         "headers": _UUID_HEADER,
-        "content": {"application/json": {"model": ReportErrorBody}},
+        "content": {"application/json": {"schema": REPORT_ERROR}},
     }
 
 
@@ -140,7 +160,7 @@ LIST_RESPONSES: dict[int, Any] = {
     200: {
         "description": "every report, in a stable order",
         "headers": _UUID_HEADER,
-        "content": {"application/json": {"model": list[CatalogueEntry]}},
+        "content": {"application/json": {"schema": {"type": "array", "items": CATALOGUE_ENTRY}}},
     },
     **_AUTH_ERRORS,
 }
@@ -148,7 +168,7 @@ GET_RESPONSES: dict[int, Any] = {
     200: {
         "description": "the report and its parameters",
         "headers": _UUID_HEADER,
-        "content": {"application/json": {"model": CatalogueEntry}},
+        "content": {"application/json": {"schema": CATALOGUE_ENTRY}},
     },
     404: _report_error("Report <key> not found."),
     **_AUTH_ERRORS,
@@ -160,7 +180,7 @@ RUN_RESPONSES: dict[int, Any] = {
         "`Accept: text/csv` or `format=csv`: CSV with flattened dotted columns.",
         "headers": {**_UUID_HEADER, **_PAGE_HEADERS},
         "content": {
-            "application/json": {"model": RunResult},
+            "application/json": {"schema": RUN_RESULT},
             "text/csv": {"schema": {"type": "string"}},
         },
     },
