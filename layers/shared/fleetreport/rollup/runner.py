@@ -40,6 +40,8 @@ class TenantPlan:
     status_days: list[str]
     group_days: list[str]
     groups: list[GroupCounters]
+    # A requested re-roll of (first, ...) may leave days in this span as stored once they are consistent.
+    may_keep: tuple[str, str] | None = None
 
     @property
     def size(self) -> int:
@@ -90,16 +92,14 @@ class Rollup:
         self.closed = last_closed_day(now)
         self.out_of_time = out_of_time
         self.progress = progress or (lambda done, total, label: None)
+        self._done = 0
+        self._total = 0
 
     def run(self, request: RollupRequest) -> dict[str, Any]:
         tenants = list(request.tenants) if request.tenants is not None else self.tenants()
         plans = [self.plan(tenant, request) for tenant in tenants]
-        total = sum(plan.size for plan in plans)
-        done = 0
-        summaries = []
-        for plan in plans:
-            summary, done = self.execute(plan, done, total)
-            summaries.append(summary)
+        self._done, self._total = 0, sum(plan.size for plan in plans)
+        summaries = [self.execute(plan) for plan in plans]
         return {
             "closed_day": self.closed,
             "complete": all(summary.complete for summary in summaries),
@@ -122,7 +122,10 @@ class Rollup:
     def plan(self, tenant: str, request: RollupRequest) -> TenantPlan:
         last = self.closed if request.last is None else min(request.last, self.closed)
         run = runs.read_run(self.rollups, tenant)
+        may_keep = None
         if request.first is not None and run.last_day is not None and request.first <= run.last_day:
+            if run.dirty_from is None and last < run.last_day:
+                may_keep = (last, run.last_day)
             runs.mark_dirty(self.rollups, tenant, request.first)  # a crash mid-re-roll leaves it marked
             run = runs.read_run(self.rollups, tenant)
         start = next_day(run.last_day) if run.last_day else self._first_consumer_day(tenant)
@@ -131,7 +134,7 @@ class Rollup:
         status_end = max(last, run.last_day) if run.last_day else last
         status_days = list(day_range(start, status_end)) if start else []
         groups, group_days = self._plan_groups(tenant, run, last)
-        return TenantPlan(tenant, run, status_days, group_days, groups)
+        return TenantPlan(tenant, run, status_days, group_days, groups, may_keep)
 
     def _first_consumer_day(self, tenant: str) -> str | None:
         """First rollup of a tenant: nothing happens before the earliest `created` or snapshot. Costs two
@@ -160,41 +163,61 @@ class Rollup:
             counted = [day for group in groups for day in group.hours if day <= last]
             return groups, list(day_range(min(counted), last)) if counted else []
         start = next_day(run.groups_day)
-        since = min(start, next_day(run.groups_clean)) if run.groups_clean else start
+        # Counters of rolled days may still sit on groups last seen since the last completed cleanup.
+        since = min(start, next_day(run.groups_clean)) if run.groups_clean else None
         groups = groups_seen_since(self.groups, BY_OWNER_INDEX, ("owner", tenant), since)
         return groups, list(day_range(start, last))
 
     # ------------------------------------------------------------------ execution
-    def execute(self, plan: TenantPlan, done: int, total: int) -> tuple[TenantSummary, int]:
+    def execute(self, plan: TenantPlan) -> TenantSummary:
         summary = TenantSummary(plan.tenant)
         status = StatusRollup(self.compliance, self.rollups, plan.tenant)
-        for day in plan.status_days:
-            if self.out_of_time():
-                summary.complete = False
-                return summary, done
-            outcome = status.roll_day(
-                day, rerolling=plan.run.last_day is not None and day <= plan.run.last_day
-            )
-            runs.advance(self.rollups, plan.tenant, "last_day", day)
-            summary.status_days.append(day)
-            summary.changes += outcome.changes
-            summary.status_items += outcome.items
-            done += 1
-            self.progress(done, total, f"{plan.tenant} status {day}")
-        if plan.run.dirty_from is not None:
-            runs.clear_dirty(self.rollups, plan.tenant, plan.run.dirty_version)
+        if self._roll_status(plan, status, summary) and self._roll_groups(plan, summary):
+            self._clean(plan, summary)
+        return summary
+
+    def _tick(self, label: str) -> None:
+        self._done += 1
+        self.progress(self._done, self._total, label)
+
+    def _roll_groups(self, plan: TenantPlan, summary: TenantSummary) -> bool:
+        """Write each planned day's group items, then mark the day final; False when out of time."""
         for day in plan.group_days:
             if self.out_of_time():
                 summary.complete = False
-                return summary, done
+                return False
             for app_id, rows in rows_by_app(plan.groups, day).items():
                 summary.group_items += write_day(self.rollups, app_id, day, rows)
             runs.advance(self.rollups, plan.tenant, "groups_day", day)
             summary.group_days.append(day)
-            done += 1
-            self.progress(done, total, f"{plan.tenant} groups {day}")
-        self._clean(plan, summary)
-        return summary, done
+            self._tick(f"{plan.tenant} groups {day}")
+        return True
+
+    def _roll_status(self, plan: TenantPlan, status: StatusRollup, summary: TenantSummary) -> bool:
+        """Roll the planned status days; False when out of time (progress is saved as it goes)."""
+        keeping = False
+        for index, day in enumerate(plan.status_days):
+            rerolling = plan.run.last_day is not None and day <= plan.run.last_day
+            if plan.may_keep and plan.may_keep[0] < day <= plan.may_keep[1] and (keeping or status.converged):
+                keeping = True  # the re-roll changed nothing that later stored days depend on
+                self._tick(f"{plan.tenant} status {day} (unchanged)")
+                continue
+            if keeping:
+                status.skipped()
+                keeping = False
+            if self.out_of_time():
+                summary.complete = False
+                return False
+            outcome = status.roll_day(day, rerolling=rerolling)
+            if outcome.changes or index == len(plan.status_days) - 1:
+                runs.advance(self.rollups, plan.tenant, "last_day", day)
+            summary.status_days.append(day)
+            summary.changes += outcome.changes
+            summary.status_items += outcome.items
+            self._tick(f"{plan.tenant} status {day}")
+        if plan.run.dirty_from is not None:
+            runs.clear_dirty(self.rollups, plan.tenant, plan.run.dirty_version)
+        return True
 
     def _clean(self, plan: TenantPlan, summary: TenantSummary) -> None:
         """Remove hour counters of final days from the groups — only after their items are written."""

@@ -45,11 +45,24 @@ class StatusRollup:
         self.rollups = rollups
         self.tenant = tenant
         self._ends: dict[Partition, Counts] = {}  # each partition's counts at the end of the last day rolled
+        self._stored_ends: dict[Partition, Counts] = {}  # the same, by the items this run replaced
         self._last_rolled: str | None = None
+
+    @property
+    def converged(self) -> bool:
+        """Every partition ends the last re-rolled day as the replaced items did: later days' items,
+        computed from those ends, still hold (a re-roll may stop here)."""
+        return all(self._stored_ends.get(partition, end) == end for partition, end in self._ends.items())
+
+    def skipped(self) -> None:
+        """Days were left as stored: forget the carried ends (later items may hold newer ones)."""
+        self._ends.clear()
+        self._stored_ends.clear()
 
     def roll_day(self, day: str, *, rerolling: bool) -> DayOutcome:
         """Write day `day`'s items; `rerolling` (the day may hold items already) also deletes owner
-        partitions an earlier computation wrote for it and this one does not."""
+        partitions an earlier computation wrote for it and this one does not, and remembers the ends
+        of the items it replaces (see `converged`)."""
         if self._last_rolled is not None and day <= self._last_rolled:
             raise ValueError("days must be rolled in ascending order")
         self._last_rolled = day
@@ -65,7 +78,7 @@ class StatusRollup:
         partitions = touched_partitions(deltas) | set(bounds) | {None}
         owners = sorted(partition for partition in partitions if partition is not None)
         if rerolling:
-            self._forget_stale_owners(day, set(owners))
+            self._replace(day, set(owners))
         for partition in [None, *owners]:
             item = self._item(day, partition, deltas, bounds.get(partition))
             if partition is None:
@@ -108,17 +121,30 @@ class StatusRollup:
             )
             items = answer.get("Items", [])
             self._ends[partition] = plain_counts(items[0]["end"]) if items else {}
+            self._stored_ends.setdefault(partition, self._ends[partition])
         return self._ends[partition]
 
-    def _forget_stale_owners(self, day: str, owners: set[str]) -> None:
-        """Delete owner items of `day` that an earlier computation wrote and this one does not."""
-        answer = self.rollups.get_item(
+    def _replace(self, day: str, owners: set[str]) -> None:
+        """Before re-rolling `day`: note the stored items' ends, delete owner items no longer written."""
+        stored = self.rollups.get_item(
             Key={"pk": keys.status_pk(self.tenant), "sk": day},
-            **projection("owners"),
             ConsistentRead=True,
-        )
-        for owner in set(answer.get("Item", {}).get("owners") or ()) - owners:
-            self.rollups.delete_item(Key={"pk": keys.status_pk(self.tenant, owner), "sk": day})
+            **projection("end", "owners"),
+        ).get("Item")
+        if stored is None:
+            return
+        self._remember(None, day, stored["end"])
+        for owner in sorted(stored.get("owners") or ()):
+            key = {"pk": keys.status_pk(self.tenant, owner), "sk": day}
+            item = self.rollups.get_item(Key=key, ConsistentRead=True, **projection("end")).get("Item")
+            if item is not None:
+                self._remember(owner, day, item["end"])
+            if owner not in owners:
+                self.rollups.delete_item(Key=key)
+
+    def _remember(self, partition: Partition, day: str, stored_end: Any) -> None:
+        self.previous_end(partition, day)
+        self._stored_ends[partition] = plain_counts(stored_end)
 
 
 def snapshot_bounds(changes: Iterable[Change]) -> dict[Partition, tuple[str, str]]:

@@ -1,0 +1,253 @@
+"""The rollup (SPEC §5): exact, idempotent, crash-safe, catches up, and reads in proportion to changes."""
+
+from __future__ import annotations
+
+import json
+import random
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from compliance_support import compliance, consumer_created, load
+from fleetreport.groups.models import Dimensions
+from fleetreport.groups.store import count_report
+from fleetreport.rollup import runs
+from fleetreport.rollup.groups import decode_rows
+from fleetreport.rollup.request import RollupRequest
+from fleetreport.rollup.runner import Rollup
+from fleetreport.storage.aws import table
+from groups_support import make_app
+from rollup_support import all_items, counting_reads, failing_after, random_history, roll, rollup_items
+
+NOW = datetime(2026, 5, 20, 9, 30, tzinfo=UTC)
+EVENTS = Path(__file__).parent.parent / "events"
+
+
+def count_reports(stack: Any, tenant: str, app_id: str, moments: list[datetime], **dims: str) -> None:
+    values = {"name": "test", "version": "1.0", "channel": "stable", "platform": "linux", "arch": "amd64"}
+    values |= {"type": "crash", "reason": "boom"} | dims
+    for moment in moments:
+        count_report(
+            stack.name("GroupsTable"), owner=tenant, app_id=app_id, dims=Dimensions(**values), now=moment
+        )
+
+
+def seed_tenant(stack: Any, tenant: str, seed: int = 1, now: datetime = NOW) -> str:
+    """A random compliance history and an app whose groups got reports over the last days."""
+    rng = random.Random(seed)
+    load(stack, tenant, random_history(rng, 8, now - timedelta(days=6), now))
+    app_id, _ = make_app(stack, tenant, name="test")
+    hours = [now - timedelta(hours=hours) for hours in (1, 5, 20, 30, 31, 55, 80, 100)]
+    count_reports(stack, tenant, app_id, hours)
+    count_reports(stack, tenant, app_id, hours[2:5], type="update_failure", version="2.0")
+    return app_id
+
+
+def tenant_items(stack: Any, tenant: str, app_id: str) -> list[dict[str, Any]]:
+    """The tenant's rollup items with its app id replaced, so two tenants' items can be compared."""
+    found = []
+    for item in rollup_items(stack, with_run=True):
+        mine = item["pk"].startswith(f"ST#{tenant}") or item["pk"] == f"GT#{app_id}"
+        if mine or (item["pk"] == "RUN" and item["sk"] == tenant):
+            found.append(_renamed(item, tenant, app_id))
+    return found
+
+
+def _renamed(item: dict[str, Any], tenant: str, app_id: str) -> dict[str, Any]:
+    copy = dict(item)
+    copy["pk"] = copy["pk"].replace(tenant, "T").replace(app_id, "APP")
+    copy["sk"] = "T" if copy["sk"] == tenant else copy["sk"]
+    if "rows" in copy:
+        copy["rows"] = decode_rows(copy["rows"])
+    return copy
+
+
+def hour_counters(stack: Any, app_id: str) -> list[str]:
+    groups = all_items(stack.table("GroupsTable"))
+    return sorted(
+        name for item in groups if item["app_id"] == app_id for name in item if name.startswith("h20")
+    )
+
+
+def test_rolling_the_same_days_again_writes_identical_items(stack: Any) -> None:
+    seed_tenant(stack, "t1")
+    roll(NOW)
+    first = rollup_items(stack)
+    summary = roll(NOW, {"from": "2026-05-10", "to": "2026-05-19"})
+    assert summary["tenants"][0]["status"]["days"] == 10
+    assert rollup_items(stack) == first
+
+
+def test_re_rolling_an_unchanged_day_leaves_the_later_days_as_stored(stack: Any) -> None:
+    seed_tenant(stack, "t1")
+    roll(NOW)
+    first = rollup_items(stack)
+    summary = roll(NOW, {"date": "2026-05-16"})["tenants"][0]
+    assert (summary["status"]["from"], summary["status"]["to"]) == ("2026-05-16", "2026-05-16")
+    assert rollup_items(stack) == first
+    assert runs.read_run(stack.table("RollupsTable"), "t1").dirty_from is None
+
+
+def test_re_rolling_a_day_that_changed_carries_the_change_into_later_days(stack: Any) -> None:
+    """A late event the events path did not mark: a manual re-roll of its day fixes every later day."""
+    for tenant in ("late", "fresh"):
+        load(
+            stack,
+            tenant,
+            [consumer_created("a", "2026-05-10T00:00:00.000Z"), compliance("a", "2026-05-11T10:00:00.000Z")],
+        )
+    roll(NOW, {"tenants": ["late"]})
+    late = [
+        compliance("a", "2026-05-14T10:00:00.000Z", "invalid"),
+        compliance("a", "2026-05-17T10:00:00.000Z", "partial"),
+    ]
+    for tenant in ("late", "fresh"):
+        load(stack, tenant, late)
+    summary = roll(NOW, {"date": "2026-05-14", "tenants": ["late"]})["tenants"][0]
+    assert (summary["status"]["from"], summary["status"]["to"]) == ("2026-05-14", "2026-05-19")
+    roll(NOW, {"tenants": ["fresh"]})
+    assert [item for item in tenant_items(stack, "late", "-") if item["pk"] != "RUN"] == [
+        item for item in tenant_items(stack, "fresh", "-") if item["pk"] != "RUN"
+    ]
+
+
+CRASH_POINTS = (
+    ("PutItem", 0.0),
+    ("PutItem", 0.6),
+    ("UpdateItem", 0.3),
+    ("UpdateItem", 0.9),
+    ("BatchGetItem", 0.5),
+)
+
+
+def test_a_crash_mid_run_is_completed_by_the_rerun_with_exact_totals(stack: Any) -> None:
+    """Crash points spread over the run (status days, group items, run state, counter cleanup)."""
+    clean_app = seed_tenant(stack, "clean")
+    with counting_reads() as calls:
+        roll(NOW, {"tenants": ["clean"]})
+    expected = tenant_items(stack, "clean", clean_app)
+    for index, (operation, where) in enumerate(CRASH_POINTS):
+        tenant = f"crash{index}"
+        app_id = seed_tenant(stack, tenant)
+        with (
+            failing_after(operation, int(calls.calls[operation] * where)),
+            pytest.raises(Exception, match="injected"),
+        ):
+            roll(NOW, {"tenants": [tenant]})
+        roll(NOW, {"tenants": [tenant]})
+        assert tenant_items(stack, tenant, app_id) == expected, (operation, where)
+        assert hour_counters(stack, app_id) == hour_counters(stack, clean_app), (operation, where)
+
+
+def test_catch_up_rolls_every_day_missed_since_the_last_run(stack: Any) -> None:
+    app_id = seed_tenant(stack, "t1")
+    roll(NOW - timedelta(days=4))
+    assert runs.read_run(stack.table("RollupsTable"), "t1").last_day == "2026-05-15"
+    summary = roll(NOW)["tenants"][0]
+    assert (summary["status"]["from"], summary["status"]["to"]) == ("2026-05-16", "2026-05-19")
+    assert (summary["groups"]["from"], summary["groups"]["to"]) == ("2026-05-16", "2026-05-19")
+    caught_up = tenant_items(stack, "t1", app_id)
+    other_app = seed_tenant(stack, "t2")
+    roll(NOW, {"tenants": ["t2"]})
+    assert caught_up == tenant_items(stack, "t2", other_app)
+
+
+def test_group_days_are_counted_per_hour_and_their_counters_removed(stack: Any) -> None:
+    app_id, _ = make_app(stack, "t1", name="test")
+    count_reports(stack, "t1", app_id, [datetime(2026, 5, 18, 7, 5, tzinfo=UTC)] * 2)
+    count_reports(stack, "t1", app_id, [datetime(2026, 5, 18, 23, 59, tzinfo=UTC)], reason="other")
+    count_reports(stack, "t1", app_id, [NOW], reason="today")
+    roll(NOW)
+    item = stack.table("RollupsTable").get_item(Key={"pk": f"GT#{app_id}", "sk": "2026-05-18"})["Item"]
+    assert decode_rows(item["rows"]) == [
+        ["crash", "1.0", "stable", "linux", "amd64", "boom", {"07": 2}],
+        ["crash", "1.0", "stable", "linux", "amd64", "other", {"23": 1}],
+    ]
+    assert item["reports"] == 3
+    assert hour_counters(stack, app_id) == ["h2026052009"]  # today's hour stays for the live count
+
+
+def test_rollup_reads_are_proportional_to_the_days_changes(stack: Any) -> None:
+    """Rolling a day with two changes reads the same items whether the tenant has 10 or 40 consumers."""
+    reads = {}
+    for tenant, consumers in (("small", 10), ("big", 40)):
+        events = []
+        for number in range(consumers):
+            events += [
+                consumer_created(f"c{number}", "2026-05-01T08:00:00.000Z"),
+                compliance(f"c{number}", "2026-05-01T09:00:00.000Z"),
+            ]
+        events += [
+            compliance("c1", "2026-05-05T10:00:00.000Z", "invalid"),
+            compliance("c2", "2026-05-05T11:00:00.000Z"),
+        ]
+        load(stack, tenant, events)
+        roll(datetime(2026, 5, 5, 6, tzinfo=UTC), {"tenants": [tenant]})
+        with counting_reads() as counter:
+            summary = roll(datetime(2026, 5, 6, 6, tzinfo=UTC), {"tenants": [tenant]})
+        assert summary["tenants"][0]["status"]["days"] == 1
+        reads[tenant] = counter.items
+    assert reads["small"] == reads["big"]
+    # 2 change-log items, 2 consumers, 2 x (this day's snapshot + the one before), 2 rollup items, run state
+    assert reads["small"] <= 12
+
+
+def test_a_late_event_marked_during_a_run_is_not_forgotten(stack: Any) -> None:
+    seed_tenant(stack, "t1")
+    roll(NOW - timedelta(days=3))
+    rollups = stack.table("RollupsTable")
+    runs.mark_dirty(rollups, "t1", "2026-05-15")
+    marked = []
+
+    def mark_while_rolling(done: int, total: int, label: str) -> None:
+        if not marked:
+            marked.append(label)
+            runs.mark_dirty(rollups, "t1", "2026-05-16")  # arrives while the run is past that day
+
+    settings_tables = {
+        name: table(stack.name(name))
+        for name in ("ComplianceTable", "RollupsTable", "GroupsTable", "AppsTable")
+    }
+    Rollup(
+        compliance=settings_tables["ComplianceTable"],
+        rollups=settings_tables["RollupsTable"],
+        groups=settings_tables["GroupsTable"],
+        apps=settings_tables["AppsTable"],
+        now=NOW,
+        progress=mark_while_rolling,
+    ).run(RollupRequest())
+    assert runs.read_run(rollups, "t1").dirty_from == "2026-05-15"  # kept: the next run rolls again
+    roll(NOW)
+    assert runs.read_run(rollups, "t1").dirty_from is None
+
+
+def test_only_closed_days_are_rolled_up(stack: Any) -> None:
+    seed_tenant(stack, "t1")
+    summary = roll(datetime(2026, 5, 20, 0, 3, tzinfo=UTC))  # May 19 ended 3 minutes ago: not settled
+    assert summary["closed_day"] == "2026-05-18"
+    assert runs.read_run(stack.table("RollupsTable"), "t1").last_day == "2026-05-18"
+
+
+@pytest.mark.parametrize(
+    ("payload", "message"),
+    [
+        ({"date": "2026-13-01"}, "date must be a day YYYY-MM-DD"),
+        ({"from": "2026-05-02", "to": "2026-05-01"}, "to must not be before from"),
+        ({"from": "2026-05-02"}, "to must be a day YYYY-MM-DD"),
+        ({"date": "1999-12-31"}, "date must be no earlier than 2000"),
+        ({"date": "2026-05-01", "from": "2026-05-01"}, "use either date or from/to"),
+    ],
+)
+def test_the_function_refuses_payloads_it_cannot_read(
+    stack: Any, payload: dict[str, Any], message: str
+) -> None:
+    assert stack.invoke("rollup", payload) == {"error": message}
+
+
+def test_the_function_answers_the_sample_events_with_a_summary(stack: Any) -> None:
+    seed_tenant(stack, "t1", now=datetime.now(UTC))
+    for name in ("rollup_scheduled.json", "rollup_date.json", "rollup_range.json"):
+        summary = stack.invoke("rollup", json.loads((EVENTS / name).read_text()))
+        assert summary["complete"] is True, name
+        assert [tenant["tenant"] for tenant in summary["tenants"]] == ["t1"], name
