@@ -130,7 +130,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.write:
         write_results(Path(args.write), rows, today(), describe(sizes), elapsed)
     if args.json:
-        Path(args.json).write_text(json.dumps([row.to_dict() for row in rows], indent=2))
+        document = {"scenarios": [n for n in SCENARIOS if wanted(n)], "rows": [row.to_dict() for row in rows]}
+        Path(args.json).write_text(json.dumps(document, indent=2))
     return 1 if any(row.result == ERROR for row in rows) else 0
 
 

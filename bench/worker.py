@@ -90,12 +90,25 @@ class WorkerContext:
         return Measured(cost, statistics.median(samples), self.baseline)
 
 
+def _patient_clients() -> None:
+    """The functions give up on a DynamoDB answer after 5 s (`CLIENT_CONFIG`), right for DynamoDB; moto
+    walking a 100k-item table on a busy machine can take longer, and a timeout would become a 503.
+    Only the timeout changes: retries and everything else stay as deployed."""
+    from botocore.config import Config
+    from fleetreport.storage import aws
+
+    aws.CLIENT_CONFIG = aws.CLIENT_CONFIG.merge(Config(read_timeout=300))
+    aws.reset_clients()
+
+
 def _context() -> WorkerContext:
     import boto3
     from fleetreport_local.invoker import Invoker
     from fleetreport_local.template import load_template
 
     from bench.measure import CallLog, getitem_round_trip
+
+    _patient_clients()
 
     template = load_template()
     names = {template.physical_name(t): t for t in template.resources("AWS::DynamoDB::Table")}

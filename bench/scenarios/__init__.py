@@ -40,7 +40,7 @@ FULL = Sizes(
     owner_keys=20,
     trend_days=365,
     ingest_reports=20,
-    repeat=5,
+    repeat=3,
     cold_runs=7,
     throughput_reports=125,
 )

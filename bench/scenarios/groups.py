@@ -200,11 +200,6 @@ def _list_variants(params: dict[str, Any]) -> list[tuple[str, str, dict[str, Any
             {"app": app, "limit": limit, "page": far, **dims},
         ),
         ("team user allowed one app, page 1", "team", {"limit": limit}),
-        (
-            f"team user allowed one app, status=open, page {far}",
-            "team",
-            {"limit": limit, "page": far, "status": "open"},
-        ),
     ]
 
 

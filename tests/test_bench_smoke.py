@@ -1,0 +1,72 @@
+"""The benchmark harness stays runnable: `python -m bench.run --smoke` measures every scenario at tiny
+sizes, none errors, and the cost counters really count (a silent zero would pass every budget)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+MEASURED = ("PASS", "FAIL")
+
+pytestmark = pytest.mark.stack  # the throughput scenario starts `fleetreport serve`
+
+
+@pytest.fixture(scope="module")
+def smoke(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """One smoke run for the module: `{"scenarios": [every scenario name], "rows": [...]}`."""
+    out = tmp_path_factory.mktemp("bench") / "rows.json"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_ENDPOINT")}
+    finished = subprocess.run(
+        [sys.executable, "-m", "bench.run", "--smoke", "--json", str(out)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    assert out.exists(), f"bench wrote no rows (exit {finished.returncode}):\n{finished.stderr[-3000:]}"
+    document: dict[str, Any] = json.loads(out.read_text())
+    rows = document["rows"]
+    assert finished.returncode == 0 or any(row["result"] == "ERROR" for row in rows), finished.stderr[-3000:]
+    return document
+
+
+@pytest.fixture
+def smoke_rows(smoke: dict[str, Any]) -> list[dict[str, Any]]:
+    return list(smoke["rows"])
+
+
+def test_smoke_produces_rows_for_every_scenario(smoke: dict[str, Any]) -> None:
+    produced = {row["scenario"] for row in smoke["rows"]}
+    assert len(smoke["scenarios"]) >= 9
+    assert set(smoke["scenarios"]) <= produced, f"no rows for {set(smoke['scenarios']) - produced}"
+
+
+def test_no_scenario_errors(smoke_rows: list[dict[str, Any]]) -> None:
+    errors = [f"{row['figure']}: {row['note']}" for row in smoke_rows if row["result"] == "ERROR"]
+    assert not errors, "\n".join(errors)
+
+
+def test_measured_rows_show_the_dynamodb_work_they_counted(smoke_rows: list[dict[str, Any]]) -> None:
+    """Listing groups reads items and ingest writes them: zeros would mean the botocore hooks broke."""
+    for scenario, cell in (("list_groups", "reads"), ("ingest", "writes")):
+        measured = [row for row in smoke_rows if row["scenario"] == scenario and row["result"] in MEASURED]
+        for row in measured:
+            assert row[cell] not in ("", "0"), f"{row['figure']}: {cell} = {row[cell]!r}"
+
+
+def test_cold_start_compares_every_built_handler_with_the_floor(smoke_rows: list[dict[str, Any]]) -> None:
+    cold = [row for row in smoke_rows if row["scenario"] == "cold_start"]
+    if all(row["result"] == "N/A" for row in cold):
+        pytest.skip("no .aws-sam/build (run `make build`)")
+    figures = " ".join(row["figure"] for row in cold)
+    assert "floor" in figures
+    assert "IngestFunction" in figures and "GroupsFunction" in figures
