@@ -28,6 +28,11 @@ from fleetreport_local.tokens import DEV_SECRET, mint_token
 ROOT = Path(__file__).resolve().parents[1]
 FLEETREPORT = ROOT / ".venv" / "bin" / "fleetreport"
 START_TIMEOUT = 30
+# The served stack runs with these overrides of template values (SPEC §6: `VAR=... make run`).
+NO_GROUP_OR_KEY_LIMITS = {
+    "REPORTS_RATE_LIMIT_PER_GROUP_PER_MINUTE": "0",
+    "REPORTS_RATE_LIMIT_PER_KEY_PER_MINUTE": "0",
+}
 
 
 def free_port() -> int:
@@ -115,7 +120,9 @@ def bearer(**claims: Any) -> dict[str, str]:
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     if not FLEETREPORT.exists():
         pytest.fail(f"{FLEETREPORT} missing: run `make venv`")
-    stack = wait_until_up(launch(tmp_path_factory.mktemp("stack"), "--port", str(free_port())))
+    stack = wait_until_up(
+        launch(tmp_path_factory.mktemp("stack"), "--port", str(free_port()), **NO_GROUP_OR_KEY_LIMITS)
+    )
     yield stack
     stop(stack)
 
@@ -196,6 +203,62 @@ def test_concurrent_requests_are_all_served(served: Served) -> None:
     for thread in threads:
         thread.join(timeout=60)
     assert statuses == [200] * 50
+
+
+def create_app(served: Served, name: str) -> tuple[str, str]:
+    status, _, body = call(
+        "POST",
+        f"{served.api}/apps",
+        headers={**bearer(role="admin", owner="demo"), "Content-Type": "application/json"},
+        body=json.dumps({"name": name, "reports": True}).encode(),
+    )
+    assert status == 201, body
+    created = json.loads(body)
+    return created["id"], created["report_key"]
+
+
+def post_report(served: Served, app_name: str, key: str, device: str) -> int:
+    report = {
+        "application": {"name": app_name, "version": "1.0.0", "channel": "stable"},
+        "system": {"platform": "linux", "arch": "amd64"},
+        "event": {"type": "crash", "reason": "segfault"},
+    }
+    headers = {"Authorization": f"Bearer {key}", "X-Device-ID": device, "Content-Type": "application/json"}
+    return call("POST", f"{served.api}/reports/ingest", headers=headers, body=json.dumps(report).encode())[0]
+
+
+def group_count(served: Served, app_id: str) -> int:
+    status, _, body = call("GET", f"{served.api}/reports/groups", headers=bearer(role="admin", owner="demo"))
+    assert status == 200, body
+    return sum(g["stats"]["count"] for g in json.loads(body)["items"] if g["app_id"] == app_id)
+
+
+@pytest.mark.stack
+def test_the_stacks_environment_overrides_the_template_values(served: Served) -> None:
+    # The template allows 30 reports per group per minute; the stack was started with 0 (no limit).
+    app_id, key = create_app(served, "override-check")
+    statuses = [post_report(served, "override-check", key, f"device-{i}") for i in range(31)]
+    assert statuses == [202] * 31
+    assert group_count(served, app_id) == 31
+
+
+@pytest.mark.stack
+@pytest.mark.slow
+def test_concurrent_reports_into_one_group_are_all_counted(served: Served) -> None:
+    threads, per_thread = 8, 250
+    app_id, key = create_app(served, "concurrency")
+    statuses: list[int] = []
+
+    def worker(n: int) -> None:
+        statuses.extend(post_report(served, "concurrency", key, f"d-{n}-{i}") for i in range(per_thread))
+
+    workers = [threading.Thread(target=worker, args=(n,)) for n in range(threads)]
+    for thread in workers:
+        thread.start()
+    for thread in workers:
+        thread.join(timeout=600)
+    assert statuses == [202] * threads * per_thread
+    assert group_count(served, app_id) == threads * per_thread
 
 
 @pytest.mark.stack

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import os
 import sys
 from pathlib import Path
 from typing import Any
 
 from fleetreport_local.commands import CommandError, add_stack_arguments, register_all
+from fleetreport_local.logs import configure_logging
 
 ROLES = ("admin", "team", "ingest")
 
@@ -137,7 +137,7 @@ def run_invoke(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise CommandError(f"{args.event} is not a JSON object event ({exc})") from None
     stack.use_in_process(function.logical_id)
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr)
+    configure_logging()
     out, sys.stdout = sys.stdout, sys.stderr  # the handler's own output (logs) goes to stderr
     try:
         response = invoker.invoke(function.logical_id, event)
@@ -153,7 +153,7 @@ def run_seed(args: argparse.Namespace) -> int:
 
     stack = connect(args)
     stack.use_in_process()
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
+    configure_logging()
     for line in run_seeders(stack.seed_context()):
         print(line)
     return 0

@@ -14,11 +14,8 @@ import os
 import signal
 import sys
 import threading
-import warnings
 from dataclasses import dataclass, field
 from typing import Any, TextIO
-
-from moto.server import ThreadedMotoServer
 
 from fleetreport_local.environment import (
     ConfigError,
@@ -31,6 +28,8 @@ from fleetreport_local.environment import (
     verify_jwt_configuration,
 )
 from fleetreport_local.gateway import Cors, Gateway
+from fleetreport_local.logs import configure_logging
+from fleetreport_local.motoserver import EmbeddedMotoServer
 from fleetreport_local.poller import QueuePoller, queue_sources
 from fleetreport_local.pool import ContainerPool
 from fleetreport_local.seed import run_seeders
@@ -52,7 +51,7 @@ class LocalStack:
 
     template: Template
     server: ApiServer
-    moto: Any = None
+    moto: EmbeddedMotoServer | None = None
     aws_endpoint: str = ""
     pool: ContainerPool | None = None
     pollers: list[QueuePoller] = field(default_factory=list)
@@ -70,10 +69,9 @@ class LocalStack:
         return cls(template=template, server=server, pool=pool)
 
     def start(self) -> None:
-        self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        self.moto = EmbeddedMotoServer()
         self.moto.start()
-        host, port = self.moto.get_host_and_port()
-        self.aws_endpoint = f"http://{host}:{port}"
+        self.aws_endpoint = self.moto.endpoint
         point_boto3_at(self.aws_endpoint)
         session = local_session()
         create_resources(self.template, session, self.aws_endpoint)
@@ -114,15 +112,6 @@ class LocalStack:
             template=self.template,
             session=local_session(),
         )
-
-
-def configure_logging() -> None:
-    logging.basicConfig(
-        level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's per-request lines
-    logging.getLogger("botocore").setLevel(logging.WARNING)
-    warnings.filterwarnings("ignore", message="No application metrics to publish")
 
 
 def _raise_interrupt(signum: int, frame: Any) -> None:
