@@ -22,7 +22,7 @@ from fleetreport.errors import BadRequest, DomainError, Forbidden, PayloadTooLar
 from fleetreport.groups.blobs import STORAGE_ERRORS, BlobLocation, delete_blobs, store_blob, trim_blobs
 from fleetreport.groups.details import Details, parse_details
 from fleetreport.groups.models import EVENT_TYPES, FIELDS, Dimensions, utc_now
-from fleetreport.groups.ratelimit import enforce_rate_limits, windows_for
+from fleetreport.groups.ratelimit import Window, enforce_rate_limits, release_rate_limits, windows_for
 from fleetreport.groups.store import count_report
 from fleetreport.http import logger, metrics
 from fleetreport.settings import Settings, get_settings
@@ -127,12 +127,18 @@ def ingest_report(
     windows = windows_for(
         settings, key_id=key_id, app_id=key.app_id, group_hash=dims.group_hash, device_id=device_id, now=now
     )
-    enforce_rate_limits(settings, windows, now)
-    return _count_with_details(settings, key.tenant, key.app_id, dims, document.get("details"), now)
+    taken = enforce_rate_limits(settings, windows, now)
+    return _count_with_details(settings, key.tenant, key.app_id, dims, document.get("details"), now, taken)
 
 
 def _count_with_details(
-    settings: Settings, owner: str, app_id: str, dims: Dimensions, raw_details: Any, now: datetime
+    settings: Settings,
+    owner: str,
+    app_id: str,
+    dims: Dimensions,
+    raw_details: Any,
+    now: datetime,
+    taken: list[Window],
 ) -> IngestResult:
     refusal: DomainError | None = None
     details: Details | None = None
@@ -157,8 +163,10 @@ def _count_with_details(
             rejected=1 if rejected else 0,
         )
     except Exception:
-        if location:  # the report was not counted: its blob must not outlive the failure
+        # The report was not counted: neither its blob nor its rate-limit units outlive the failure.
+        if location:
             _forget(settings, location)
+        release_rate_limits(settings, taken)
         raise
     _record(app_id, dims.group_hash, stored=location is not None, rejected=rejected)
     if location and counted.details_stored > settings.reports_max_blobs_per_group:

@@ -65,10 +65,14 @@ def windows_for(
     return [Window(counter, limit, ends) for counter, limit, ends in candidates if limit > 0]
 
 
-def enforce_rate_limits(settings: Settings, windows: list[Window], now: datetime) -> None:
-    """Take one unit from every window, or from none: raises RateLimited for the first full one."""
+def enforce_rate_limits(settings: Settings, windows: list[Window], now: datetime) -> list[Window]:
+    """Take one unit from every window, or from none: raises RateLimited for the first full one.
+
+    Returns the windows it took (fewer than asked when the store failed open), so a request that is
+    then not counted can hand them back with `release_rate_limits`.
+    """
     if not windows:
-        return
+        return []
     counters = table(settings.counters_table)
     taken: list[Window] = []
     for window in windows:
@@ -76,12 +80,21 @@ def enforce_rate_limits(settings: Settings, windows: list[Window], now: datetime
             allowed = _take(counters, window)
         except (ClientError, BotoCoreError) as error:
             _fail_open(error)
-            return
+            return taken
         if not allowed:
             _give_back(counters, taken)
             metrics.add_metric(name="RateLimited", unit=MetricUnit.Count, value=1)
             raise RateLimited(window.seconds_left(now))
         taken.append(window)
+    return taken
+
+
+def release_rate_limits(settings: Settings, taken: list[Window]) -> None:
+    """Hand back the units of a request that failed before it was counted (best effort): a client
+    retrying after a 503 must not find its own failed attempt holding the window (1 per hour per
+    device and group, by default)."""
+    if taken:
+        _give_back(table(settings.counters_table), taken)
 
 
 def _take(counters: Any, window: Window) -> bool:
