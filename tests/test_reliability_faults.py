@@ -252,8 +252,14 @@ ROUTES: dict[str, tuple[str, str, Any, str]] = {
 }
 
 
-@pytest.mark.parametrize("route", list(ROUTES))
-@pytest.mark.parametrize("code", list(DYNAMODB_ERRORS))
+# Throttling on every route; a 500 on one route per resolver flavour (faynoSync-style, Gutterball-style).
+ROUTE_FAULTS = [(route, "ProvisionedThroughputExceededException") for route in ROUTES] + [
+    ("list groups", "InternalServerError"),
+    ("run consumer_status", "InternalServerError"),
+]
+
+
+@pytest.mark.parametrize(("route", "code"), ROUTE_FAULTS)
 def test_storage_failing_under_a_route_is_retried_then_503(
     stack: Any, faults: Faults, route: str, code: str
 ) -> None:
