@@ -263,8 +263,9 @@ def _paging_parameters(reports: tuple[ReportDefinition, ...]) -> list[dict[str, 
         query("page", {"type": "integer", "minimum": 1}, "page number (default 1); turns paging on"),
         query(
             "per_page",
-            {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE, "default": DEFAULT_PER_PAGE},
-            "page size; turns paging on",
+            {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE},
+            # No schema default: Swagger UI would send it, and paging would be on for every try.
+            f"page size (default {DEFAULT_PER_PAGE} when paging); turns paging on",
         ),
         query("order", {"type": "string", "enum": list(ORDERS)}, "any case; default descending"),
         query("sort_by", {"type": "string"}, f"default `date`. Allowed: {sort_fields}"),
