@@ -186,7 +186,6 @@ RUN_RESPONSES: dict[int, Any] = {
     },
     400: _report_error("`<param>: <message>` for the first invalid parameter (declaration order)"),
     404: _report_error("Report <key> not found."),
-    501: _report_error("Report <key> is not available yet. (a declared report not computed yet)"),
     **_AUTH_ERRORS,
 }
 
