@@ -24,7 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     serve = subparsers.add_parser("serve", help="serve the whole API locally against an embedded moto server")
-    serve.add_argument("--port", type=int, default=int(os.environ.get("PORT") or 3000))
+    serve.add_argument("--port", type=int, help="default: PORT from the environment, else 3000")
     serve.add_argument("--host", default="127.0.0.1", help="loopback address to listen on")
     serve.add_argument("--no-seed", dest="seed", action="store_false", help="start empty (no demo data)")
     serve.set_defaults(run=run_serve)
@@ -76,7 +76,13 @@ def main(argv: list[str] | None = None) -> int:
 def run_serve(args: argparse.Namespace) -> int:
     from fleetreport_local.stack import serve
 
-    status = serve(host=args.host, port=args.port, seed=args.seed)
+    port = args.port
+    if port is None:
+        try:
+            port = int(os.environ.get("PORT") or 3000)
+        except ValueError:
+            return _usage_error("serve", f"PORT must be a port number (got {os.environ['PORT']!r})")
+    status = serve(host=args.host, port=port, seed=args.seed)
     # Everything is closed by now; tearing down the interpreter (moto imports a lot) takes seconds.
     sys.stdout.flush()
     sys.stderr.flush()

@@ -187,6 +187,7 @@ def print_banner(out: TextIO, stack: LocalStack, seed_lines: list[str]) -> None:
         f'  curl -s -H "Authorization: Bearer $TOKEN" {api}/apps',
         f'  curl -s -H "Authorization: Bearer $TOKEN" {api}/reports',
         f'  curl -s -H "Authorization: Bearer $TOKEN" "{api}/reports/status_trend/run?timezone=UTC"',
+        f"  open {api}/swagger   (the API in Swagger UI)   or   {api}/   (the dashboard)",
         "  fleetreport token --role team --owner demo --allowed-apps APP_ID   # more tokens",
         *(["", *seed_lines] if seed_lines else []),
         "",
