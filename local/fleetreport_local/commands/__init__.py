@@ -20,7 +20,7 @@ import argparse
 import importlib
 from typing import Any
 
-COMMAND_MODULES: tuple[str, ...] = ("apps", "keys", "send", "rollup", "groups")
+COMMAND_MODULES: tuple[str, ...] = ("apps", "keys", "send", "rollup", "groups", "compliance")
 
 
 def add_stack_arguments(parser: argparse.ArgumentParser) -> None:
