@@ -246,12 +246,9 @@ def test_order_accepts_any_case(stack: Any) -> None:
         accepted(stack, "consumer_status", [("order", order)])
 
 
-def test_group_trend_is_declared_but_not_runnable_yet(stack: Any) -> None:
+def test_group_trend_needs_an_app_of_the_requester(stack: Any) -> None:
     assert rejected(stack, "group_trend", []) == "app: Required parameter."
-    answer = run(stack, "group_trend", [("app", "a1")])
-    assert answer.status == 501
-    assert answer.json()["displayMessage"] == "Report group_trend is not available yet."
-    assert answer.json()["requestUuid"] == answer.header("X-Request-Uuid")
+    assert rejected(stack, "group_trend", [("app", "a1")]) == "app: No app with this name or id."
 
 
 def test_running_an_unknown_report_is_404(stack: Any) -> None:

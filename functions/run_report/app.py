@@ -34,6 +34,7 @@ def run(report_key: openapi.ReportKey) -> Response[Any]:
             accept=event.headers.get("accept"),
             now=utc_now(),
             table=table(get_settings().compliance_table),
+            principal=principal,
         )
     )
     return Response(

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from fleetreport.auth.principal import Principal
 from fleetreport.reports.params import Param, ReportParams
 
 
@@ -18,6 +19,7 @@ class ReportContext:
     params: ReportParams
     now: datetime
     table: Any  # ComplianceTable (boto3 Table)
+    principal: Principal | None = None  # who asks (group_trend scopes apps by it); None sees no app
 
 
 @dataclass

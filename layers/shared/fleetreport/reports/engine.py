@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from fleetreport.auth.principal import Principal
 from fleetreport.errors import InvalidParameter
 from fleetreport.reports import filtering
 from fleetreport.reports.csvformat import days_to_csv, rows_to_csv
@@ -33,6 +34,7 @@ class RunRequest:
     accept: str | None
     now: datetime
     table: Any
+    principal: Principal | None = None
 
 
 @dataclass
@@ -47,7 +49,9 @@ def run_report(request: RunRequest) -> RunAnswer:
     params = validate(definition.parameters, request.query)
     paging = parse_page_request(request.query, definition.sort_fields, definition.default_sort)
     as_csv = wants_csv(request.query, request.accept)
-    result = definition.run(ReportContext(request.tenant, params, request.now, request.table))
+    result = definition.run(
+        ReportContext(request.tenant, params, request.now, request.table, request.principal)
+    )
     if isinstance(result, DaysResult):
         days, headers = _arrange(result.days, definition.sort_fields, paging, request)
         if as_csv:
