@@ -14,7 +14,8 @@ from fleetreport.reports.params import QueryParams, validate
 from fleetreport.reports.status_trend import PARAMETERS, run_from_snapshots
 from fleetreport.rollup import runs
 from fleetreport.rollup.status_report import status_trend_from_rollups
-from rollup_support import random_history, roll
+from fleetreport.storage.aws import table
+from rollup_support import counting_reads, random_history, roll
 
 NOW = datetime(2026, 5, 20, 15, 37, 12, 345000, tzinfo=UTC)
 ZONES = (
@@ -29,8 +30,9 @@ ZONES = (
 
 
 def context(stack: Any, tenant: str, now: datetime = NOW, **query: str) -> ReportContext:
+    """As run_report builds it; the table is fleetreport's own client, so `counting_reads` sees it all."""
     params = validate(PARAMETERS, QueryParams(list(query.items())))
-    return ReportContext(tenant, params, now, stack.table("ComplianceTable"))
+    return ReportContext(tenant, params, now, table(stack.name("ComplianceTable")))
 
 
 def both(stack: Any, tenant: str, now: datetime = NOW, **query: str) -> tuple[DaysResult | None, DaysResult]:
@@ -200,3 +202,29 @@ def test_deleted_consumers_count_through_the_day_before(stack: Any) -> None:
     from_rollups, _ = both(stack, "t1", start_date="2026-05-01", end_date="2026-05-04")
     assert from_rollups is not None
     assert [counts for _, counts in from_rollups.days] == [{"valid": 1}, {"valid": 1}, {}, {}]
+
+
+def test_a_year_of_days_reads_at_most_400_items_whatever_the_number_of_consumers(stack: Any) -> None:
+    year_ago = NOW - timedelta(days=364)
+    events = [consumer_created(uuid, _ms(year_ago.isoformat())) for uuid in ("a", "b")]
+    for day in range(0, 360, 9):  # 40 days with changes
+        moment = year_ago + timedelta(days=day, hours=3)
+        events += [compliance("a", _ms(moment.isoformat()), ("valid", "invalid")[day % 2])]
+        events += [
+            compliance("b", _ms((moment + timedelta(hours=5)).isoformat()), ("partial", "valid")[day % 2])
+        ]
+    load(stack, "t1", events)
+    roll(NOW)
+    query = {"start_date": year_ago.date().isoformat(), "end_date": NOW.date().isoformat()}
+    with counting_reads() as few:
+        answer = status_trend_from_rollups(context(stack, "t1", **query))
+    assert answer is not None and len(answer.days) == 365
+    more = [consumer_created(f"x{n}", _ms((year_ago + timedelta(days=351)).isoformat())) for n in range(15)]
+    more += [compliance(f"x{n}", _ms((year_ago + timedelta(days=351, hours=1)).isoformat())) for n in range(15)]
+    load(stack, "t1", more)
+    roll(NOW, {"date": (year_ago + timedelta(days=351)).date().isoformat()})
+    with counting_reads() as many:
+        again = status_trend_from_rollups(context(stack, "t1", **query))
+    assert again is not None and again.days != answer.days
+    assert few.items == many.items <= 400, (few.by_operation, many.by_operation)
+    assert again.days == run_from_snapshots(context(stack, "t1", **query)).days
