@@ -100,7 +100,7 @@ function groupsTable(items) {
       td("App", {}, item.application?.name ?? ""),
       td("Version", {}, item.application?.version),
       td("Channel", {}, item.application?.channel || "—"),
-      td("Platform", {}, `${item.system?.platform || "—"} / ${item.system?.arch || "—"}`),
+      td("Platform", { class: "nowrap" }, `${item.system?.platform || "—"} / ${item.system?.arch || "—"}`),
       // The event is the link: its text tells the rows apart (the app name repeats).
       td("Event", {}, h("a", { href: groupHref(item) }, item.event?.type, h("br"), h("small", {}, item.event?.reason))),
       td("Count", { class: "num" }, formatNumber(item.stats?.count)),
@@ -108,7 +108,7 @@ function groupsTable(items) {
       td("First seen", { class: "nowrap" }, formatTime(item.stats?.first_seen)),
       td(
         "Details",
-        { class: "num" },
+        { class: "num nowrap" },
         `${formatNumber(item.stats?.details_stored ?? 0)} stored`,
         item.stats?.details_rejected ? h("small", {}, ` · ${formatNumber(item.stats.details_rejected)} rejected`) : null,
       ),
