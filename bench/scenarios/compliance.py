@@ -26,10 +26,11 @@ TREND_BUDGET = "≤ 400 items read, the same at both sizes"
 Spawn = Callable[[str, dict[str, Any]], dict[str, Any]]
 
 
-def _load(store: Any, plans: list[Any], clock: Clock, log_days: set[str]) -> None:
+def _load(store: Any, new: list[Any], every: list[Any], clock: Clock, log_days: set[str]) -> None:
+    """Write the new consumers' items, then the rollups of every consumer (replacing older ones)."""
     started = time.perf_counter()
-    written = store.load("ComplianceTable", compliance_items(TENANT, plans, log_days))
-    rollups = status_rollups(TENANT, plans, clock)
+    written = store.load("ComplianceTable", compliance_items(TENANT, new, log_days))
+    rollups = status_rollups(TENANT, every, clock)
     store.load("RollupsTable", rollups)
     elapsed = time.perf_counter() - started
     print(
@@ -57,10 +58,7 @@ def run(store: Any, sizes: Sizes, spawn: Spawn, wanted: Callable[[str], bool]) -
         "on_date": (clock.today - timedelta(days=30)).strftime("%Y-%m-%dT12:00:00.000+0000"),
         "yesterday": yesterday,
     }
-    plans = [
-        plan_consumer(TENANT, n, clock, sizes.snapshots_per_consumer, sizes.owner_keys)
-        for n in range(sizes.consumers_small)
-    ]
+    plans: list[Any] = []
     answers: dict[str, list[dict[str, Any]]] = {"reports": [], "rollup": []}
     facts: list[dict[str, int]] = []
     for target in (sizes.consumers_small, sizes.consumers_large):
@@ -68,8 +66,8 @@ def run(store: Any, sizes: Sizes, spawn: Spawn, wanted: Callable[[str], bool]) -
             plan_consumer(TENANT, n, clock, sizes.snapshots_per_consumer, sizes.owner_keys)
             for n in range(len(plans), target)
         ]
-        _load(store, added if facts else plans, clock, log_days)
         plans += added
+        _load(store, added, plans, clock, log_days)
         facts.append(_facts(plans, yesterday, clock))
         if wanted("status_trend") or wanted("consumer_status"):
             answers["reports"].append(spawn("compliance_reports", params))
@@ -157,9 +155,16 @@ def _budget(
         checks = [
             ("≤ 400 items read", max(reads) <= 400),
             (f"bounded by the days asked (≤ {days + 3})", max(reads) <= days + 3),
-            ("same reads at both sizes", reads[0] == reads[1]),
         ]
         note = ""
+        if "owner=" in name:
+            # A rollup item exists only for a day with changes in its partition: the small store's
+            # owner (1/20 of 1k consumers) is quiet on some days, so it reads fewer, never more.
+            note = (
+                "the small store's owner has no change on some days (no item): reads are bounded, not equal"
+            )
+        else:
+            checks.append(("same reads at both sizes", reads[0] == reads[1]))
         if "today" in name:
             today = f"{facts[0]['changes_today']:,} → {facts[-1]['changes_today']:,}"
             note = (
@@ -300,9 +305,15 @@ def measure_rollup(context: Any, params: dict[str, Any]) -> dict[str, Any]:
     mismatch = ""
     if rolled != generated:
         differing = sorted(pk for pk in set(rolled) | set(generated) if rolled.get(pk) != generated.get(pk))
+        first = differing[0]
+        fields = sorted(
+            f
+            for f in ("end", "at", "bounds", "owners")
+            if rolled.get(first, {}).get(f) != generated.get(first, {}).get(f)
+        )
         mismatch = (
             f"the real rollup of {day} differs from the generated items in {len(differing)} "
-            f"partition(s): {differing[:3]}"
+            f"partition(s), e.g. {first} ({', '.join(fields) or 'missing'})"
         )
     return {
         "cost": cost.to_dict(),
