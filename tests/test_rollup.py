@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import random
 from datetime import UTC, datetime, timedelta
@@ -17,6 +18,8 @@ from fleetreport.rollup.groups import decode_rows
 from fleetreport.rollup.request import RollupRequest
 from fleetreport.rollup.runner import Rollup
 from fleetreport.storage.aws import table
+from fleetreport_local.commands import CommandError
+from fleetreport_local.commands.rollup import ProgressBar, rollup_payload
 from groups_support import make_app
 from rollup_support import all_items, counting_reads, failing_after, random_history, roll, rollup_items
 
@@ -251,3 +254,32 @@ def test_the_function_answers_the_sample_events_with_a_summary(stack: Any) -> No
         summary = stack.invoke("rollup", json.loads((EVENTS / name).read_text()))
         assert summary["complete"] is True, name
         assert [tenant["tenant"] for tenant in summary["tenants"]] == ["t1"], name
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_the_cli_turns_its_options_into_the_functions_payload() -> None:
+    assert rollup_payload(None, None, None, NOW) == {}
+    assert rollup_payload("2026-05-01", None, "t1", NOW) == {
+        "from": "2026-05-01",
+        "to": "2026-05-19",
+        "tenants": ["t1"],
+    }
+    assert rollup_payload("2026-05-01", "2026-05-03", None, NOW) == {"from": "2026-05-01", "to": "2026-05-03"}
+    with pytest.raises(CommandError, match="--to needs --from"):
+        rollup_payload(None, "2026-05-03", None, NOW)
+
+
+def test_the_cli_progress_bar_redraws_in_place_on_a_terminal_only() -> None:
+    terminal, log = _Terminal(), io.StringIO()
+    for out in (terminal, log):
+        bar = ProgressBar(out)
+        for done in range(1, 5):
+            bar.update(done, 4, f"t1 status 2026-05-0{done}")
+        bar.finish()
+    assert terminal.getvalue().count("\r") == 4 and terminal.getvalue().endswith("\n")
+    assert "[" + "#" * 15 + "." * 15 + "] 2/4 days  t1 status 2026-05-02" in terminal.getvalue()
+    assert log.getvalue() == "[" + "#" * 30 + "] 4/4 days  t1 status 2026-05-04\n"
