@@ -182,13 +182,16 @@ class Rollup:
 
     def _roll_groups(self, plan: TenantPlan, summary: TenantSummary) -> bool:
         """Write each planned day's group items, then mark the day final; False when out of time."""
-        for day in plan.group_days:
+        for index, day in enumerate(plan.group_days):
             if self.out_of_time():
                 summary.complete = False
                 return False
+            written = 0
             for app_id, rows in rows_by_app(plan.groups, day).items():
-                summary.group_items += write_day(self.rollups, app_id, day, rows)
-            runs.advance(self.rollups, plan.tenant, "groups_day", day)
+                written += write_day(self.rollups, app_id, day, rows)
+            summary.group_items += written
+            if written or index == len(plan.group_days) - 1:  # a rerun redoes quiet days cheaply
+                runs.advance(self.rollups, plan.tenant, "groups_day", day)
             summary.group_days.append(day)
             self._tick(f"{plan.tenant} groups {day}")
         return True
