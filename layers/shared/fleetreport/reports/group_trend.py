@@ -14,17 +14,17 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from typing import TYPE_CHECKING
 
-from fleetreport.apps.store import default_store, find_apps_by_name
 from fleetreport.auth.principal import Principal
 from fleetreport.errors import InvalidParameter
 from fleetreport.reports.common import TIMEZONE_DESCRIPTION, day_param
 from fleetreport.reports.definition import DaysResult, ReportContext, ReportDefinition
 from fleetreport.reports.params import Param
 from fleetreport.reports.status_trend import day_key, requested_days
-from fleetreport.rollup.group_counts import GroupCounts, GroupFilter, Hour
-from fleetreport.settings import get_settings
-from fleetreport.storage.aws import table
+
+if TYPE_CHECKING:
+    from fleetreport.rollup.group_counts import Hour
 
 UNKNOWN_APP = "No app with this name or id."
 PARAMETERS = (
@@ -43,6 +43,8 @@ PARAMETERS = (
 
 def resolve_app(tenant: str, principal: Principal | None, app: str) -> str:
     """The id of the requester's app called (or identified by) `app`; else 400 on `app`."""
+    from fleetreport.apps.store import default_store, find_apps_by_name  # storage only when run
+
     candidates = find_apps_by_name(tenant, app)
     if not candidates and default_store().get(tenant, app) is not None:
         candidates = [app]
@@ -53,6 +55,11 @@ def resolve_app(tenant: str, principal: Principal | None, app: str) -> str:
 
 
 def run(context: ReportContext) -> DaysResult:
+    # Imported when the report runs: the catalogue (GET /reports) imports this module too.
+    from fleetreport.rollup.group_counts import GroupCounts, GroupFilter
+    from fleetreport.settings import get_settings
+    from fleetreport.storage.aws import table
+
     params = context.params
     app_id = resolve_app(context.tenant, context.principal, params.text("app") or "")
     settings = get_settings()
