@@ -19,11 +19,11 @@ HOW_TO_READ = """\
 - **wall x** is the median wall time of one warm request divided by the median of one GetItem
   round-trip measured in the same process against the same endpoint. It is moto's time as much as
   ours: moto answers an index query by walking the whole table (DynamoDB reads one partition), so
-  wall time may grow with the table even where the items read do not. The bench patches moto's
-  base-table Query to read one partition (same items, same counts); index queries are left as moto
-  does them. Treat wall x as a trend, the item counts as the verdict.
-- **RSS MB** is the peak resident memory of the process that ran the scenario (Python, boto3, the
-  handlers and the request; moto runs in another process). Budget: 256 MB for every scenario.
+  wall time grows with the table even where the items read do not. (The bench's moto reads one
+  partition for a base-table Query and skips a few of its own slow paths; items and counts are
+  unchanged, see docs/performance.md.) Treat wall x as a trend, the item counts as the verdict.
+- **RSS MB** is the peak resident memory (`VmHWM`) of the process that ran the scenario: Python,
+  boto3, the handlers and the request; moto runs in another process. Budget: 256 MB per scenario.
 - **cold start** is the import of a built handler (`.aws-sam/build/<Fn>/app.py`, the built layer on
   `sys.path`, its clients created) in fresh `python -I -S` processes, median of several, divided by
   the floor (`import boto3`, Powertools' `APIGatewayHttpResolver(enable_validation=True)`, one boto3

@@ -208,17 +208,28 @@ def rollup_row(answers: list[dict[str, Any]], facts: list[dict[str, int]], sizes
             ("re-rolled items equal the generated ones", not mismatch),
             rss_ok,
         ],
-        note=" ".join([*mismatch, _scan_note(costs[1])]).strip(),
+        note=" ".join([*mismatch, _other_reads_note(costs[1])]).strip(),
     )
 
 
-def _scan_note(cost: Cost) -> str:
-    if not cost.scans:
-        return ""
-    return (
-        f"The rollup Scans AppsTable to find the tenants that own apps ({cost.scans} Scan call(s), "
-        f"{cost.reads_of('AppsTable')} items): it grows with apps, not with compliance history."
-    )
+def _other_reads_note(cost: Cost) -> str:
+    """What the rollup reads besides the compliance changes (tenants, run states, groups)."""
+    parts = [
+        f"Besides the changes it reads {cost.reads_of('RollupsTable')} RollupsTable items (run states, "
+        "each partition's previous day)"
+    ]
+    if cost.scans:
+        parts.append(
+            f"Scans AppsTable to find the tenants that own apps ({cost.reads_of('AppsTable')} items: "
+            "grows with apps)"
+        )
+    if cost.reads_of("GroupsTable"):
+        parts.append(
+            f"and reads every group seen since the day after its last group cleanup, twice (index entry, "
+            f"full item): {cost.reads_of('GroupsTable')} items here, although yesterday's group counts "
+            "were already rolled up"
+        )
+    return "; ".join(parts) + "."
 
 
 # ---------------------------------------------------------------------- worker side

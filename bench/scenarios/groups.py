@@ -142,6 +142,12 @@ def list_rows(small: dict[str, Any], large: dict[str, Any], sizes: Sizes) -> lis
             ("0 Scans", cost_small.scans == 0 and cost_large.scans == 0),
             rss_ok,
         ]
+        note = ""
+        if apps > 1:
+            note = (
+                f"a team user's scope is resolved from the owner's whole app list ({apps} AppsTable items), "
+                "which grows with the owner's apps (not with groups)"
+            )
         rows.append(
             Row(
                 "list_groups",
@@ -155,6 +161,7 @@ def list_rows(small: dict[str, Any], large: dict[str, Any], sizes: Sizes) -> lis
                 wall=f"{before['ratio']:.1f} → {after['ratio']:.1f}",
                 rss=rss,
                 checks=checks,
+                note=note,
             )
         )
     return rows
@@ -167,6 +174,12 @@ def trend_row(small: dict[str, Any], large: dict[str, Any], sizes: Sizes) -> Row
         return failed
     cost_small, cost_large = Cost.from_dict(small["cost"]), Cost.from_dict(large["cost"])
     rss, rss_ok = rss_check(small["peak_rss_mb"], large["peak_rss_mb"])
+    live = cost_large.reads["GroupsTable"]
+    note = (
+        f"{cost_large.reads_of('RollupsTable')} RollupsTable items (run state + one per day with reports), "
+        f"then the live part: {live} groups seen today, each read twice (index entry, then the full item "
+        "for its hour counters)"
+    )
     return Row(
         "group_trend",
         figure,
@@ -183,6 +196,7 @@ def trend_row(small: dict[str, Any], large: dict[str, Any], sizes: Sizes) -> Row
             ("0 Scans", cost_large.scans == 0),
             rss_ok,
         ],
+        note=note,
     )
 
 
