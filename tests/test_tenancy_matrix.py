@@ -371,7 +371,8 @@ def test_report_keys_only_reach_their_own_app(module_stack: Any) -> None:
 
 def test_public_routes_answer_without_a_token(module_stack: Any) -> None:
     stack = module_stack
+    anyone: list[dict[str, str]] = [{}, stack.auth(role="ingest", owner="t2")]
     for route, path in [("GET /", "/"), ("GET /ui/{proxy+}", "/ui/app.js")]:
-        for headers in ({}, stack.auth(role="ingest", owner="t2")):
+        for headers in anyone:
             answer = stack.http("GET", path, headers=headers)
             assert answer.status == EXPECTED[route].ok, (route, answer.status)

@@ -18,10 +18,12 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
+from fleetreport_local import isolation
 from fleetreport_local.apigw import LambdaContext, http_api_event
 from fleetreport_local.template import Function, Template
 
 _IMPORT_LOCK = threading.Lock()
+isolation.install()  # containers are threads of one process: keep each request's event its own
 _SEQUENCE = itertools.count()
 
 
