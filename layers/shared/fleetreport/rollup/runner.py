@@ -39,7 +39,7 @@ class TenantPlan:
     run: runs.RunState
     status_days: list[str]
     group_days: list[str]
-    groups: list[GroupCounters]
+    groups: list[GroupCounters] | None  # read when the tenant's turn comes (first run: while planning)
     # A requested re-roll of (first, ...) may leave days in this span as stored once they are consistent.
     may_keep: tuple[str, str] | None = None
 
@@ -128,7 +128,7 @@ class Rollup:
                 may_keep = (last, run.last_day)
             runs.mark_dirty(self.rollups, tenant, request.first)  # a crash mid-re-roll leaves it marked
             run = runs.read_run(self.rollups, tenant)
-        start = next_day(run.last_day) if run.last_day else self._first_consumer_day(tenant)
+        start = next_day(run.last_day) if run.last_day else self._first_consumer_day(tenant, last)
         if start is not None and run.dirty_from is not None:
             start = min(start, run.dirty_from)
         status_end = max(last, run.last_day) if run.last_day else last
@@ -136,14 +136,16 @@ class Rollup:
         groups, group_days = self._plan_groups(tenant, run, last)
         return TenantPlan(tenant, run, status_days, group_days, groups, may_keep)
 
-    def _first_consumer_day(self, tenant: str) -> str | None:
+    def _first_consumer_day(self, tenant: str, last: str) -> str | None:
         """First rollup of a tenant: nothing happens before the earliest `created` or snapshot. Costs two
-        reads per consumer, once in the tenant's life (later, a late event marks its day dirty)."""
+        reads per consumer, once in the tenant's life (later, a late event marks its day dirty). With
+        consumers that never count (no snapshot), only `last` is rolled, so the state records the run."""
         condition = Key("pk").eq(compliance_keys.consumer_pk(tenant)) & Key("sk").begins_with(
             compliance_keys.CONSUMER_PREFIX
         )
         earliest = []
-        for item in _query_all(self.compliance, condition, "uuid", "created"):
+        consumers = _query_all(self.compliance, condition, "uuid", "created")
+        for item in consumers:
             if item.get("created"):
                 earliest.append(item["created"])
             first = self.compliance.query(
@@ -153,20 +155,28 @@ class Rollup:
             ).get("Items", [])
             if first:
                 earliest.append(first[0]["sk"])
-        return min(earliest)[:10] if earliest else None
+        if earliest:
+            return min(earliest)[:10]
+        return last if consumers else None
 
     def _plan_groups(
         self, tenant: str, run: runs.RunState, last: str
-    ) -> tuple[list[GroupCounters], list[str]]:
+    ) -> tuple[list[GroupCounters] | None, list[str]]:
         if run.groups_day is None:
             groups = groups_seen_since(self.groups, BY_OWNER_INDEX, ("owner", tenant), None)
             counted = [day for group in groups for day in group.hours if day <= last]
             return groups, list(day_range(min(counted), last)) if counted else []
-        start = next_day(run.groups_day)
-        # Counters of rolled days may still sit on groups last seen since the last completed cleanup.
-        since = min(start, next_day(run.groups_clean)) if run.groups_clean else None
-        groups = groups_seen_since(self.groups, BY_OWNER_INDEX, ("owner", tenant), since)
-        return groups, list(day_range(start, last))
+        return None, list(day_range(next_day(run.groups_day), last))
+
+    def _groups_of(self, plan: TenantPlan) -> list[GroupCounters]:
+        """The tenant's groups that may hold counters of days not rolled or not cleaned yet."""
+        if plan.groups is None:
+            run = plan.run
+            start = next_day(run.groups_day) if run.groups_day else None
+            # Counters of rolled days may still sit on groups last seen since the last completed cleanup.
+            since = min(start, next_day(run.groups_clean)) if start and run.groups_clean else None
+            plan.groups = groups_seen_since(self.groups, BY_OWNER_INDEX, ("owner", plan.tenant), since)
+        return plan.groups
 
     # ------------------------------------------------------------------ execution
     def execute(self, plan: TenantPlan) -> TenantSummary:
@@ -174,6 +184,7 @@ class Rollup:
         status = StatusRollup(self.compliance, self.rollups, plan.tenant)
         if self._roll_status(plan, status, summary) and self._roll_groups(plan, summary):
             self._clean(plan, summary)
+        plan.groups = None  # one tenant's groups in memory at a time
         return summary
 
     def _tick(self, label: str) -> None:
@@ -187,7 +198,7 @@ class Rollup:
                 summary.complete = False
                 return False
             written = 0
-            for app_id, rows in rows_by_app(plan.groups, day).items():
+            for app_id, rows in rows_by_app(self._groups_of(plan), day).items():
                 written += write_day(self.rollups, app_id, day, rows)
             summary.group_items += written
             if written or index == len(plan.group_days) - 1:  # a rerun redoes quiet days cheaply
@@ -227,7 +238,7 @@ class Rollup:
         through = max(filter(None, [plan.run.groups_day, *summary.group_days]), default=None)
         if through is None:
             return
-        for group in plan.groups:
+        for group in self._groups_of(plan):
             if self.out_of_time():
                 summary.complete = False
                 return
