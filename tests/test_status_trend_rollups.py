@@ -219,10 +219,11 @@ def test_a_year_of_days_reads_at_most_400_items_whatever_the_number_of_consumers
     with counting_reads() as few:
         answer = status_trend_from_rollups(context(stack, "t1", **query))
     assert answer is not None and len(answer.days) == 365
-    more = [consumer_created(f"x{n}", _ms((year_ago + timedelta(days=351)).isoformat())) for n in range(15)]
-    more += [compliance(f"x{n}", _ms((year_ago + timedelta(days=351, hours=1)).isoformat())) for n in range(15)]
+    busy_day = year_ago + timedelta(days=351)  # a day that already had changes
+    more = [consumer_created(f"x{n}", _ms(busy_day.isoformat())) for n in range(15)]
+    more += [compliance(f"x{n}", _ms((busy_day + timedelta(hours=1)).isoformat())) for n in range(15)]
     load(stack, "t1", more)
-    roll(NOW, {"date": (year_ago + timedelta(days=351)).date().isoformat()})
+    roll(NOW, {"date": busy_day.date().isoformat()})
     with counting_reads() as many:
         again = status_trend_from_rollups(context(stack, "t1", **query))
     assert again is not None and again.days != answer.days
