@@ -62,6 +62,12 @@ def make_resolver() -> APIGatewayHttpResolver:
     def _validation_error(error: RequestValidationError) -> Response:
         return json_response(400, {"error": "invalid request body"})
 
+    @app.exception_handler([RecursionError, UnicodeDecodeError])
+    def _unreadable_body(error: Exception) -> Response:
+        # A body nested too deep or not UTF-8 text: Powertools' validation decodes and parses bodies
+        # before our routes run, and lets these through as if they were server errors.
+        return json_response(400, {"error": "invalid request body"})
+
     @app.exception_handler(ClientError)
     def _client_error(error: ClientError) -> Response:
         if is_transient(error):
@@ -80,6 +86,20 @@ def make_resolver() -> APIGatewayHttpResolver:
         return json_response(404, {"error": "not found"})
 
     return app
+
+
+def authenticate_before_validation(app: APIGatewayHttpResolver, authenticate: Callable[[Any], Any]) -> None:
+    """For routes whose bodies Powertools validates before the route runs: a request that fails that
+    validation is answered 401 when it is not authenticated (an anonymous caller learns nothing about
+    what a body should look like), 400 `invalid request body` otherwise."""
+
+    @app.exception_handler([RequestValidationError, RecursionError, UnicodeDecodeError])
+    def _invalid_body(error: Exception) -> Response:
+        try:
+            authenticate(app.current_event.headers)
+        except DomainError as refusal:
+            return error_response(refusal)
+        return json_response(400, {"error": "invalid request body"})
 
 
 def api_handler(app: APIGatewayHttpResolver) -> Callable[[dict[str, Any], Any], dict[str, Any]]:

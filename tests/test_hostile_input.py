@@ -1,0 +1,322 @@
+"""Hostile input (SPEC §8): a Hypothesis run over every operation of docs/openapi.json against the
+in-process handlers (no 5xx, only documented statuses, JSON errors, bodies matching their schemas),
+then targeted cases: oversized and deeply nested bodies, non-UTF-8 bytes, huge query strings, header
+injection in `X-Device-ID`, path traversal in path parameters, unicode in names.
+
+Requests carry mostly a valid admin token of a seeded owner, so they reach deep validation and real
+data; some carry a team token, a report key, garbage or nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+from compliance_support import compliance
+from fleetreport_local.apigw import http_api_event
+from fleetreport_local.invoker import HttpResult, to_http_result
+from groups_support import gzip_details, ingest, make_app, report
+from hostile_support import TEXT, check_answer, described_or_noise, operations, query_value
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from routes_support import BODIES, REPORT_KEY_ROUTES, all_routes, jwt_routes, request_for
+
+URI_SAFE = "-._~()'!*:@,;=+&$"  # RFC 3986 sub-delims and unreserved: left as they are in a path
+CATALOGUE = ["consumer_status", "consumer_trend", "status_trend", "group_trend"]
+STATIC_FILES = ["app.js", "styles.css", "index.html", "favicon.svg"]
+# Bodies that pass validation, so some draws get past it (the rest of BODIES is in routes_support).
+GOOD_BODIES: dict[str, Any] = {
+    "POST /reports/ingest": report(),
+    "POST /events": [compliance("c2", "2026-05-21T10:00:00.000+0000")],
+}
+PATH_TEXT = st.text(
+    alphabet=st.characters(blacklist_characters="/?#", blacklist_categories=("Cs",)), min_size=1, max_size=70
+)
+
+
+@dataclass(frozen=True)
+class World:
+    app_id: str
+    key: str
+    group_hash: str
+    admin: dict[str, str]
+    team: dict[str, str]
+
+
+@pytest.fixture(scope="module")
+def world(module_stack: Any) -> World:
+    app_id, key = make_app(module_stack, tenant="t1", name="test")
+    group_hash = ingest(module_stack, key, report(details=gzip_details())).json()["group_hash"]
+    admin = module_stack.auth(role="admin", owner="t1")
+    module_stack.http("POST", "/events", headers=admin, body=compliance("c1", "2026-05-20T10:00:00.000+0000"))
+    team = module_stack.auth(
+        role="team", owner="t1", allowed_apps=[app_id], permissions={"apps": {"download": True}}
+    )
+    return World(app_id, key, group_hash, admin, team)
+
+
+# ---------------------------------------------------------------------- the property run
+def path_value(name: str, w: World) -> st.SearchStrategy[str]:
+    known = {
+        "group_hash": [w.group_hash, "0" * 64, "../..", "%2e%2e"],
+        "report_key": CATALOGUE,
+        "app_id": [w.app_id, "00000000-0000-4000-8000-000000000000"],
+        "proxy+": STATIC_FILES,
+    }
+    return st.one_of(st.sampled_from(known.get(name, ["x"])), PATH_TEXT)
+
+
+def auth_header(route: str, w: World) -> st.SearchStrategy[dict[str, str]]:
+    if route in REPORT_KEY_ROUTES:
+        keys = [f"Bearer {w.key}"] * 3 + ["Bearer rpk_" + "0" * 64, w.admin["Authorization"], "Basic x"]
+        return st.sampled_from(keys).map(lambda value: {"Authorization": value})
+    return st.sampled_from([w.admin, w.admin, w.admin, w.team, {}, {"Authorization": "Bearer x.y.z"}])
+
+
+@st.composite
+def requests(draw: st.DrawFn, route: str, operation: dict[str, Any], w: World) -> dict[str, Any]:
+    """One request to the operation: path parameters, some query parameters, headers, maybe a body."""
+    params: dict[str, str] = {}
+    query: list[tuple[str, str]] = []
+    headers = dict(draw(auth_header(route, w)))
+    for parameter in operation.get("parameters", []):
+        name, where, schema = parameter["name"], parameter["in"], parameter.get("schema", {})
+        if where == "path":
+            params[name] = draw(path_value(name, w))
+        elif where == "query" and draw(st.booleans()):
+            query += [(name, draw(query_value(schema))) for _ in range(draw(st.integers(1, 2)))]
+        elif where == "header":
+            headers[name] = draw(st.one_of(st.sampled_from(["device-1", "  "]), TEXT))
+    body: Any = None
+    if "requestBody" in operation:
+        schema = operation["requestBody"]["content"]["application/json"].get("schema", {})
+        good = GOOD_BODIES.get(route, BODIES.get(route))
+        body = draw(
+            st.one_of(
+                st.just(json.dumps(good)),
+                described_or_noise(schema).map(json.dumps),
+                TEXT,
+                st.binary(max_size=64),
+            )
+        )
+    return {"params": params, "query": query, "headers": headers, "body": body}
+
+
+def send(stack: Any, route_key: str, request: dict[str, Any]) -> HttpResult:
+    """Straight to the route's handler, as API Gateway would call it once it matched the route (so the
+    path parameters arrive as drawn, even ones a real router would have split or refused)."""
+    route = all_routes()[route_key]
+    path = route.path
+    for name, value in request["params"].items():  # on the wire, the path is percent-encoded
+        path = path.replace("{" + name + "}", quote(value, safe=URI_SAFE))
+    event = http_api_event(
+        route.method,
+        path,
+        route_key=route_key,
+        path_parameters=request["params"] or None,
+        query=request["query"],
+        headers=request["headers"],
+        body=request["body"],
+    )
+    return to_http_result(stack.invoke(route.function, event))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("route", sorted(operations()))
+def test_every_operation_survives_hostile_requests(module_stack: Any, world: World, route: str) -> None:
+    operation = operations()[route]
+
+    @settings(
+        max_examples=40,
+        derandomize=True,
+        deadline=None,
+        database=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
+    @given(request=requests(route, operation, world))
+    def run(request: dict[str, Any]) -> None:
+        answer = send(module_stack, route, request)
+        check_answer(route, operation, answer.status, answer.header("content-type") or "", answer.body)
+
+    run()
+
+
+def test_the_run_covers_every_route_of_the_template() -> None:
+    assert set(operations()) == set(all_routes())
+
+
+# ---------------------------------------------------------------------- targeted cases
+@pytest.fixture
+def mine(module_stack: Any, request: pytest.FixtureRequest) -> World:
+    """A world of the test's own (the property run above changes keys and groups of the shared one)."""
+    tenant = f"t-{abs(hash(request.node.nodeid)) % 10**8}"
+    app_id, key = make_app(module_stack, tenant=tenant, name="test")
+    group_hash = ingest(module_stack, key, report()).json()["group_hash"]
+    admin = module_stack.auth(role="admin", owner=tenant)
+    return World(app_id, key, group_hash, admin, admin)
+
+
+BODY_ROUTES = sorted(key for key, route in all_routes().items() if route.method in ("POST", "PATCH"))
+NESTED = {"arrays": "[" * 10_000 + "]" * 10_000, "objects": '{"a":' * 10_000 + "1" + "}" * 10_000}
+INVALID_BODY = {"error": "invalid request body"}
+
+
+def body_request(world: World, route_key: str, device: str = "device-x") -> tuple[str, str, dict[str, str]]:
+    method, path, _ = request_for(all_routes()[route_key], group_hash=world.group_hash, app_id=world.app_id)
+    if route_key in REPORT_KEY_ROUTES:
+        return method, path, {"Authorization": f"Bearer {world.key}", "X-Device-ID": device}
+    return method, path, world.admin
+
+
+def checked(stack: Any, route_key: str, method: str, path: str, **request: Any) -> HttpResult:
+    """Send, then hold the answer to the route's documented statuses and bodies."""
+    answer = stack.http(method, path, **request)
+    operation = operations()[route_key]
+    check_answer(route_key, operation, answer.status, answer.header("content-type") or "", answer.body)
+    return answer
+
+
+@pytest.mark.parametrize("shape", list(NESTED))
+@pytest.mark.parametrize("route", BODY_ROUTES)
+def test_json_nested_10k_levels_deep_is_an_invalid_body(
+    module_stack: Any, mine: World, route: str, shape: str
+) -> None:
+    method, path, headers = body_request(mine, route)
+    answer = checked(module_stack, route, method, path, headers=headers, body=NESTED[shape])
+    assert (answer.status, answer.json()) == (400, INVALID_BODY)
+
+
+@pytest.mark.parametrize("route", BODY_ROUTES)
+def test_a_body_that_is_not_utf8_is_an_invalid_body(module_stack: Any, mine: World, route: str) -> None:
+    method, path, headers = body_request(mine, route)
+    for raw in (b"\xff\xfe\xfd", b'{"name": "\xe9t\xe9"}', b"\x00\x01\x02{}"):
+        answer = checked(module_stack, route, method, path, headers=headers, body=raw)  # sent base64-encoded
+        assert (answer.status, answer.json()) == (400, INVALID_BODY), raw
+
+
+@pytest.mark.parametrize("route", BODY_ROUTES)
+def test_oversized_bodies_are_refused_with_a_4xx(module_stack: Any, mine: World, route: str) -> None:
+    method, path, headers = body_request(mine, route)
+    megabyte = "x" * (1024 * 1024)
+    big = {**(BODIES.get(route) or {}), "name": megabyte, "note": megabyte, "app_id": megabyte}
+    if isinstance(BODIES.get(route), list):
+        big = [compliance(f"c{n}", "2026-05-21T10:00:00.000+0000") for n in range(101)]
+    answer = checked(module_stack, route, method, path, headers=headers, body=big)
+    assert 400 <= answer.status < 500, answer.text  # which 4xx depends on the first field refused
+    if route in REPORT_KEY_ROUTES:
+        assert answer.json() == {"error": "request body too large"}
+
+
+@pytest.mark.parametrize("route", [key for key in BODY_ROUTES if key not in REPORT_KEY_ROUTES])
+def test_an_anonymous_hostile_body_is_401_not_400(module_stack: Any, mine: World, route: str) -> None:
+    """Authentication comes first: an anonymous caller learns nothing about what a body should be."""
+    method, path, _ = body_request(mine, route)
+    for body in ["not json", NESTED["arrays"], b"\xff\xfe", '{"name": 42}']:
+        answer = checked(module_stack, route, method, path, body=body)
+        assert (answer.status, answer.json()) == (401, {"error": "missing authorization header"}), body
+
+
+@pytest.mark.parametrize("route", sorted(key for key, r in jwt_routes().items() if r.method == "GET"))
+def test_huge_query_strings_are_answered_not_crashed(module_stack: Any, mine: World, route: str) -> None:
+    method, path, _ = request_for(all_routes()[route], group_hash=mine.group_hash, app_id=mine.app_id)
+    many = [(f"p{n}", "v") for n in range(2000)]
+    for query in (many, [("limit", "9" * 100_000), ("page", "%ff" * 1000), ("from", "2026-" * 10_000)]):
+        checked(module_stack, route, method, path, headers=mine.admin, query=query)
+
+
+def test_header_injection_in_the_device_id_is_harmless(module_stack: Any) -> None:
+    _, key = make_app(module_stack, tenant="t9", name="test")
+    devices = {
+        "dev\r\nSet-Cookie: stolen=1": 202,
+        "dev\nX-Injected: 1": 202,
+        "\x00nul": 202,
+        "é名\U0001f4a5": 202,
+        "x" * 100_000: 202,
+        "\r\n": 400,
+        " \t ": 400,
+    }
+    for n, (device, expected) in enumerate(devices.items()):
+        answer = checked(
+            module_stack,
+            "POST /reports/ingest",
+            "POST",
+            "/reports/ingest",
+            headers={"Authorization": f"Bearer {key}", "X-Device-ID": device},
+            body=report(reason=f"injected{n}"),
+        )
+        assert answer.status == expected, (device[:20], answer.text)
+        names = {name.lower() for name in answer.headers}
+        assert not names & {"set-cookie", "x-injected"}
+        assert all("stolen" not in value and "\n" not in value for value in answer.headers.values())
+    counters = module_stack.table("CountersTable").scan()["Items"]
+    assert not any(
+        device.strip() and device.strip() in item["counter"] for device in devices for item in counters
+    )
+
+
+TRAVERSALS = ["..", "%2e%2e", "..%2f..%2fapps", "%2E%2E%2F%2E%2E", "....//", "..\\..\\", "%00", "~root"]
+
+
+@pytest.mark.parametrize("method", ["GET", "PATCH", "DELETE"])
+def test_path_traversal_in_a_group_hash_is_an_invalid_hash(
+    module_stack: Any, mine: World, method: str
+) -> None:
+    for value in [*TRAVERSALS, f"{mine.group_hash}/../../apps", "../" * 3 + "apps"]:
+        for path in (f"/reports/groups/{value}", f"/reports/groups/{value}/blobs"):
+            if method != "GET" and path.endswith("/blobs"):
+                continue
+            answer = module_stack.http(method, quote(path, safe="/%"), headers=mine.admin, body={"note": "n"})
+            assert answer.status in (400, 404), (path, answer.status)
+            if answer.status == 400:
+                assert answer.json() == {"error": "invalid group hash"}, path
+            else:  # no route matched at all (the path has more segments): the gateway's own 404
+                assert answer.json() == {"message": "Not Found"}, path
+
+
+def test_path_traversal_in_other_path_parameters_finds_nothing(module_stack: Any, mine: World) -> None:
+    gateway_404 = (404, {"message": "Not Found"})  # more segments than any route: no function runs
+    for raw in TRAVERSALS:
+        value = quote(raw, safe="/%")  # as a client sends it
+        app = module_stack.http("PATCH", f"/apps/{value}", headers=mine.admin, body={"reports": True})
+        assert (app.status, app.json()) in [(404, {"error": "app not found"}), gateway_404], raw
+        for path in (f"/reports/{value}", f"/reports/{value}/run"):
+            answer = module_stack.http("GET", path, headers=mine.admin)
+            assert answer.status == 404, (path, answer.text)
+            assert "displayMessage" in answer.json() or answer.json() == gateway_404[1], (path, answer.text)
+        asset = module_stack.http("GET", f"/ui/{value}")
+        assert asset.status == 404, raw
+
+
+def test_unicode_in_names_is_refused_where_the_syntax_is_ascii(module_stack: Any, mine: World) -> None:
+    for name in ["désktop", "名前", "app\u202e", "app\u200b"]:
+        created = module_stack.http("POST", "/apps", headers=mine.admin, body={"name": name, "reports": True})
+        assert (created.status, created.json()) == (400, {"error": "invalid name"}), name
+        posted = ingest(module_stack, mine.key, report(name=name), device="unicode")
+        assert (posted.status, posted.json()) == (400, {"error": "invalid application.name"}), name
+    tags = module_stack.http(
+        "PATCH", f"/reports/groups/{mine.group_hash}", headers=mine.admin, body={"tags": ["ü"]}
+    )
+    assert (tags.status, tags.json()) == (400, {"error": "invalid tags"})
+
+
+def test_unicode_notes_are_measured_in_bytes(module_stack: Any, mine: World) -> None:
+    path = f"/reports/groups/{mine.group_hash}"
+    fits = module_stack.http("PATCH", path, headers=mine.admin, body={"note": "é" * 1000})  # 2000 bytes
+    assert fits.status == 200, fits.text
+    assert module_stack.http("GET", path, headers=mine.admin).json()["note"] == "é" * 1000
+    over = module_stack.http("PATCH", path, headers=mine.admin, body={"note": "é" * 1001})
+    assert (over.status, over.json()) == (400, {"error": "note too long"})
+
+
+def test_unicode_filters_find_nothing_and_break_nothing(module_stack: Any, mine: World) -> None:
+    groups = checked(module_stack, "GET /reports/groups", "GET", "/reports/groups", headers=mine.admin,
+                     query={"app": "名前", "reason": "\U0001f4a5"})  # fmt: skip
+    assert groups.status in (200, 404)
+    if groups.status == 200:
+        assert groups.json()["items"] == []
+    run = checked(module_stack, "GET /reports/{report_key}/run", "GET", "/reports/consumer_status/run",
+                  headers=mine.admin, query={"owner": "名前"})  # fmt: skip
+    assert (run.status, run.json()) == (200, [])
