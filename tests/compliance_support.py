@@ -10,7 +10,6 @@ from typing import Any
 
 import boto3
 import pytest
-from conftest import Stack, apply_settings
 from fleetreport.compliance.events import parse_event
 from fleetreport.compliance.ingest import store_event
 from fleetreport.compliance.store import ComplianceWriter
@@ -20,6 +19,7 @@ from fleetreport_local.invoker import function_environment
 from fleetreport_local.template import create_resources, load_template
 from fleetreport_local.tokens import DEV_SECRET
 from moto import mock_aws
+from stack_support import Stack, apply_settings
 
 _IDS = itertools.count(1)
 
