@@ -21,7 +21,15 @@ from fleetreport.storage.aws import table
 from fleetreport_local.commands import CommandError
 from fleetreport_local.commands.rollup import ProgressBar, rollup_payload
 from groups_support import make_app
-from rollup_support import all_items, counting_reads, failing_after, random_history, roll, rollup_items
+from rollup_support import (
+    all_items,
+    counting_reads,
+    failing_after,
+    iso,
+    random_history,
+    roll,
+    rollup_items,
+)
 
 NOW = datetime(2026, 5, 20, 9, 30, tzinfo=UTC)
 EVENTS = Path(__file__).parent.parent / "events"
@@ -113,6 +121,45 @@ def test_re_rolling_a_day_that_changed_carries_the_change_into_later_days(stack:
     assert [item for item in tenant_items(stack, "late", "-") if item["pk"] != "RUN"] == [
         item for item in tenant_items(stack, "fresh", "-") if item["pk"] != "RUN"
     ]
+
+
+def days_ago(days: int, now: datetime) -> str:
+    return iso(now - timedelta(days=days))
+
+
+def test_a_late_event_posted_to_events_is_rolled_again_by_the_next_scheduled_run(stack: Any) -> None:
+    """The events path marks a closed day dirty; the next plain run re-rolls from it, matching a
+    tenant that had the same events before its first run."""
+    now = datetime.now(UTC)
+    history = [consumer_created("a", days_ago(12, now)), compliance("a", days_ago(11, now))]
+    late = [compliance("a", days_ago(6, now), "invalid"), compliance("a", days_ago(3, now), "partial")]
+    load(stack, "late", history)
+    load(stack, "fresh", history + late)
+    roll(now, {"tenants": ["late"]})
+    rollups = stack.table("RollupsTable")
+    assert runs.read_run(rollups, "late").dirty_from is None
+
+    answer = stack.http("POST", "/events", headers=stack.auth(role="ingest", owner="late"), body=late)
+    assert answer.status == 200, answer.text
+    assert runs.read_run(rollups, "late").dirty_from == days_ago(6, now)[:10]
+
+    summary = roll(now, {"tenants": ["late"]})["tenants"][0]
+    assert summary["status"]["from"] == days_ago(6, now)[:10]
+    assert runs.read_run(rollups, "late").dirty_from is None
+    roll(now, {"tenants": ["fresh"]})
+    assert [item for item in tenant_items(stack, "late", "-") if item["pk"] != "RUN"] == [
+        item for item in tenant_items(stack, "fresh", "-") if item["pk"] != "RUN"
+    ]
+
+
+def test_an_event_dated_today_marks_no_day_dirty(stack: Any) -> None:
+    now = datetime.now(UTC)
+    load(stack, "t1", [consumer_created("a", days_ago(5, now))])
+    roll(now, {"tenants": ["t1"]})
+    event = compliance("a", iso(now.replace(hour=0, minute=0, second=1)))
+    answer = stack.http("POST", "/events", headers=stack.auth(role="ingest", owner="t1"), body=[event])
+    assert answer.status == 200, answer.text
+    assert runs.read_run(stack.table("RollupsTable"), "t1").dirty_from is None
 
 
 CRASH_POINTS = (

@@ -66,7 +66,11 @@ def ingest_events(tenant: str, events: list[ComplianceEvent], lambda_context: An
     """Apply already-validated events in order; storage errors propagate (the caller retries safely)."""
     settings = get_settings()
     summary = IngestSummary(received=len(events))
-    writer = ComplianceWriter(table(settings.compliance_table), tenant)
+    writer = ComplianceWriter(
+        table(settings.compliance_table),
+        tenant,
+        rollups=table(settings.rollups_table) if settings.rollups_table else None,
+    )
     if any(not isinstance(event, Ignored) for event in events):
         writer.register_tenant()
     apply = _idempotent_apply(settings.idempotency_table) if settings.idempotency_table else _apply

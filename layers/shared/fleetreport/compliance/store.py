@@ -7,6 +7,7 @@ snapshot item is written last and conditionally, so "already there" means "alrea
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from botocore.exceptions import ClientError
@@ -15,6 +16,8 @@ from fleetreport.compliance import keys
 from fleetreport.compliance.events import ConsumerInfo
 from fleetreport.compliance.records import storable
 from fleetreport.compliance.snapshot import Snapshot
+from fleetreport.rollup.days import utc_day
+from fleetreport.rollup.runs import mark_dirty
 
 Outcome = Literal["stored", "duplicate"]
 ChangeKind = Literal["created", "deleted", "snapshot"]
@@ -23,9 +26,13 @@ ChangeKind = Literal["created", "deleted", "snapshot"]
 class ComplianceWriter:
     """Writes for one tenant (the JWT `owner` of the poster, or the queue's tenant)."""
 
-    def __init__(self, table: Any, tenant: str) -> None:
+    def __init__(self, table: Any, tenant: str, rollups: Any = None) -> None:
+        """`rollups`: the RollupsTable, to mark a day dirty when a change lands on a closed UTC day
+        (a late event) so the next rollup run re-rolls it; None where no rollup can have run yet
+        (seeding a fresh store)."""
         self.table = table
         self.tenant = tenant
+        self.rollups = rollups
 
     def register_tenant(self) -> None:
         """Put the TENANTS item (idempotent) so the rollup can find every tenant without a Scan."""
@@ -55,7 +62,7 @@ class ComplianceWriter:
         """COMPLIANCE CREATED: advance the consumer's latest status (if this one is not older), log the
         change, then store the snapshot itself; an existing snapshot item means a redelivery."""
         self.advance_latest_status(consumer, snapshot)
-        self.table.put_item(Item=self.snapshot_change_item(consumer.uuid, snapshot))
+        self._put_change(snapshot.status_date, self.snapshot_change_item(consumer.uuid, snapshot))
         try:
             self.table.put_item(
                 Item=self.snapshot_item(event_id, consumer.uuid, snapshot),
@@ -124,7 +131,16 @@ class ComplianceWriter:
         self.table.update_item(**request)
 
     def _log_change(self, instant: str, uuid: str, kind: ChangeKind, owner_key: str | None) -> None:
-        self.table.put_item(Item=self._change_item(instant, uuid, kind, owner_key))
+        self._put_change(instant, self._change_item(instant, uuid, kind, owner_key))
+
+    def _put_change(self, instant: str, item: dict[str, Any]) -> None:
+        """Log the change, then mark its day dirty if that day is closed. In this order, a crash in
+        between leaves the change logged and the event retried, which marks it then; a mark is
+        never lost, at worst repeated."""
+        self.table.put_item(Item=item)
+        day = instant[:10]
+        if self.rollups is not None and day < utc_day(datetime.now(UTC)):
+            mark_dirty(self.rollups, self.tenant, day)
 
     def _change_item(
         self, instant: str, uuid: str, kind: ChangeKind, owner_key: str | None, status: str | None = None
