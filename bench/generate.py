@@ -20,7 +20,7 @@ from typing import Any
 from fleetreport.apps.models import NewApp
 from fleetreport.apps.store import AppStore
 from fleetreport.groups.models import Dimensions, format_time
-from fleetreport.rollup.groups import DIMENSIONS, GroupCounters, rows_by_app, write_day
+from fleetreport.rollup.groups import DIMENSIONS, GroupCounters, day_write, rows_by_app
 
 SEED = 20260520
 YEAR_DAYS = 365
@@ -196,18 +196,8 @@ def group_plans(app: AppRef, count: int, clock: Clock, start: int = 0) -> list[G
     return [plan_group(app, index, clock) for index in range(start, start + count)]
 
 
-class ItemSink:
-    """Collects what the rollup's own writer would PutItem, so generated rollups have its exact shape."""
-
-    def __init__(self) -> None:
-        self.items: list[dict[str, Any]] = []
-
-    def put_item(self, Item: dict[str, Any]) -> None:  # boto3 keyword spelling
-        self.items.append(Item)
-
-
 def group_trend_rollups(app_id: str, plans: list[GroupPlan], clock: Clock) -> list[dict[str, Any]]:
-    """`GT#{app_id}` items of every closed day with reports, written by the rollup's `write_day`."""
+    """`GT#{app_id}` month items (and parts) of the closed days with reports, shaped by `day_write`."""
     counters = []
     for plan in plans:
         group = GroupCounters(app_id, plan.dims.group_hash, plan.counter_dims())
@@ -216,9 +206,13 @@ def group_trend_rollups(app_id: str, plans: list[GroupPlan], clock: Clock) -> li
                 hours = group.hours.setdefault(clock.day_key(moment), {})
                 hours[f"{moment:%H}"] = hours.get(f"{moment:%H}", 0) + 1
         counters.append(group)
-    sink = ItemSink()
+    items: dict[tuple[str, str], dict[str, Any]] = {}
     days = sorted({day for group in counters for day in group.hours})
     for day in days:
         for app, rows in rows_by_app(counters, day).items():
-            write_day(sink, app, day, rows)
-    return sink.items
+            write = day_write(app, day, rows)
+            for part in write.parts:
+                items[(part["pk"], part["sk"])] = part
+            month = items.setdefault((write.month_key["pk"], write.month_key["sk"]), dict(write.month_key))
+            month.update(write.attributes)
+    return list(items.values())

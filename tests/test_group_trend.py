@@ -13,8 +13,9 @@ from fleetreport.groups.models import Dimensions
 from fleetreport.groups.store import count_report
 from fleetreport.reports.dates import parse_timezone
 from fleetreport.reports.status_trend import day_key
+from fleetreport.rollup import groups as rollup_groups
 from groups_support import make_app
-from rollup_support import counting_reads, roll
+from rollup_support import counting_reads, roll, rollup_items
 
 NOW = datetime.now(UTC)
 TODAY = NOW.date()
@@ -51,6 +52,10 @@ def trend(stack: Any, query: dict[str, str], tenant: str = "t1", **claims: Any) 
 
 @pytest.fixture
 def history(stack: Any) -> tuple[str, list[tuple[datetime, str]]]:
+    return make_history(stack)
+
+
+def make_history(stack: Any) -> tuple[str, list[tuple[datetime, str]]]:
     """Reports over the last six days (rolled up) and today (live), on both sides of UTC midnights."""
     app_id, _ = make_app(stack, "t1", name="test")
     start = datetime.combine(TODAY - timedelta(days=6), datetime.min.time(), tzinfo=UTC)
@@ -76,6 +81,20 @@ def test_days_count_reports_by_type_from_rollups_and_today(stack: Any, history: 
     answer = trend(stack, query)
     assert answer.status == 200, answer.text
     assert answer.json() == expected(moments, first, last, zone)
+
+
+def test_days_too_big_to_sit_in_their_month_item_are_read_from_their_parts(
+    stack: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(rollup_groups, "MAX_INLINE_DAY_BYTES", 0)
+    monkeypatch.setattr(rollup_groups, "MAX_PART_BYTES", 0)  # one row per part
+    app_id, moments = make_history(stack)
+    sort_keys = {item["sk"][:2] for item in rollup_items(stack) if item["pk"] == f"GT#{app_id}"}
+    assert sort_keys == {"M#", "D#"}
+    first, last = TODAY - timedelta(days=6), TODAY
+    query = {"app": "test", "start_date": first.isoformat(), "end_date": last.isoformat()}
+    assert trend(stack, query).json() == expected(moments, first, last, "UTC")
+    assert trend(stack, {"app": "test"}).json() == expected(moments, first, last, "UTC")
 
 
 def test_half_hour_zones_count_each_hour_in_the_day_it_starts(stack: Any, history: Any) -> None:

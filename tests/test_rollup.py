@@ -209,12 +209,12 @@ def test_group_days_are_counted_per_hour_and_their_counters_removed(stack: Any) 
     count_reports(stack, "t1", app_id, [datetime(2026, 5, 18, 23, 59, tzinfo=UTC)], reason="other")
     count_reports(stack, "t1", app_id, [NOW], reason="today")
     roll(NOW)
-    item = stack.table("RollupsTable").get_item(Key={"pk": f"GT#{app_id}", "sk": "2026-05-18"})["Item"]
-    assert decode_rows(item["rows"]) == [
+    item = stack.table("RollupsTable").get_item(Key={"pk": f"GT#{app_id}", "sk": "M#2026-05"})["Item"]
+    assert decode_rows(item["d18"]) == [
         ["crash", "1.0", "stable", "linux", "amd64", "boom", {"07": 2}],
         ["crash", "1.0", "stable", "linux", "amd64", "other", {"23": 1}],
     ]
-    assert item["reports"] == 3
+    assert sorted(name for name in item if name not in ("pk", "sk")) == ["d18"]  # one month item per app
     assert hour_counters(stack, app_id) == ["h2026052009"]  # today's hour stays for the live count
 
 

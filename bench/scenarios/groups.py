@@ -176,7 +176,8 @@ def trend_row(small: dict[str, Any], large: dict[str, Any], sizes: Sizes) -> Row
     rss, rss_ok = rss_check(small["peak_rss_mb"], large["peak_rss_mb"])
     live = cost_large.reads["GroupsTable"]
     note = (
-        f"{cost_large.reads_of('RollupsTable')} RollupsTable items (run state + one per day with reports), "
+        f"{cost_large.reads_of('RollupsTable')} RollupsTable items (run state + "
+        "one month item per month with reports), "
         f"then the live part: {live} groups seen today, each read twice (index entry, then the full item "
         "for its hour counters)"
     )

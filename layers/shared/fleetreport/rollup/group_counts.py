@@ -1,8 +1,10 @@
-"""Per-hour report counts of one app for group_trend: rolled-up days from `GT#{app_id}` items, later
-days (today, and any day the rollup has not reached yet) live from the groups' hour counters.
+"""Per-hour report counts of one app for group_trend: rolled-up days from the app's `GT#{app_id}`
+month items, later days (today, and any day the rollup has not reached yet) live from the groups'
+hour counters.
 
-Reads: the run state, the app's rollup items of the days asked (only days with reports have one), and
-for the live part the app's groups seen since the last rolled day (light index, then their items).
+Reads: the run state, the app's month items of the months asked (only months with reports have one;
+plus the part items of a day too big to sit inline), and for the live part the app's groups seen
+since the last rolled day (light index, then their items).
 """
 
 from __future__ import annotations
@@ -16,8 +18,14 @@ from boto3.dynamodb.conditions import Key
 
 from fleetreport.rollup import keys, runs
 from fleetreport.rollup.days import next_day
-from fleetreport.rollup.groups import BY_APP_INDEX, Row, decode_rows, groups_seen_since
-from fleetreport.rollup.names import projection
+from fleetreport.rollup.groups import (
+    BY_APP_INDEX,
+    Row,
+    decode_rows,
+    groups_seen_since,
+    month_days,
+    read_parts,
+)
 
 Hour = tuple[str, str]  # (UTC day, "HH")
 Dims = tuple[str, ...]  # type, version, channel, platform, arch, reason (the rows' order)
@@ -50,13 +58,14 @@ class GroupCounts:
     def first_hour(self) -> Hour | None:
         """The UTC hour of the app's first report still counted anywhere (rollups, then live)."""
         items = self.rollups.query(
-            KeyConditionExpression=Key("pk").eq(keys.group_pk(self.app_id)),
+            KeyConditionExpression=Key("pk").eq(keys.group_pk(self.app_id))
+            & Key("sk").begins_with(keys.MONTH_PREFIX),
             Limit=1,
-            **projection("sk", "rows"),
         ).get("Items", [])
-        if items:
-            day = keys.day_of_group_sk(items[0]["sk"])
-            return min((day, hour) for row in decode_rows(items[0]["rows"]) for hour in row[-1])
+        for day, rows in self._days_of(items[0] if items else {}):
+            hours = [(day, hour) for row in rows for hour in row[-1]]
+            if hours:
+                return min(hours)
         since = next_day(self.rolled_through) if self.rolled_through else None
         return min((hour for hour, _, _ in self._live_counters(since)), default=None)
 
@@ -77,16 +86,23 @@ class GroupCounts:
     def _rolled(self, first: str, last: str) -> Iterable[tuple[str, list[Row]]]:
         request: dict[str, Any] = {
             "KeyConditionExpression": Key("pk").eq(keys.group_pk(self.app_id))
-            & Key("sk").between(first, keys.after_day(last)),
-            **projection("sk", "rows"),
+            & Key("sk").between(keys.group_month_sk(first), keys.group_month_sk(last)),
         }
         while True:
             answer = self.rollups.query(**request)
             for item in answer.get("Items", []):
-                yield keys.day_of_group_sk(item["sk"]), decode_rows(item["rows"])
+                for day, rows in self._days_of(item):
+                    if first <= day <= last:
+                        yield day, rows
             if "LastEvaluatedKey" not in answer:
                 return
             request["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+
+    def _days_of(self, item: dict[str, Any]) -> Iterable[tuple[str, list[Row]]]:
+        if not item:
+            return
+        for day, inline, parts in month_days(item):
+            yield day, decode_rows(inline) if not parts else read_parts(self.rollups, self.app_id, day)
 
     def _live_counters(self, since: str | None) -> list[tuple[Hour, Dims, int]]:
         """Hour counters of days after the rolled ones on groups seen since `since` (None: any day)."""

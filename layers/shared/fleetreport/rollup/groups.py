@@ -1,11 +1,13 @@
 """Group rollups: a closed UTC day's per-hour report counts of every app (RollupsTable `GT#{app_id}`).
 
 Ingest counts each report into its group's `h{yyyymmddHH}` attribute (UTC hour). Rolling day D reads
-the tenant's groups seen since D began, writes one item per app with that day's rows
-`[type, version, channel, platform, arch, reason, {HH: n}]` (gzip JSON, split into parts only when a
-day outgrows an item), then — only once the items are written and the run state says so — removes
-the day's `h…` attributes from the groups. A day at or before the run state's `groups_day` is final
-and never recomputed, so a crash anywhere (before, during or after the removal) leaves a rerun exact.
+the tenant's groups seen since D began and writes, per app, that day's rows
+`[type, version, channel, platform, arch, reason, {HH: n}]` (gzip JSON) as attribute `d{dd}` of the
+app's month item `M#{yyyy-mm}` — so a year of group_trend reads about 13 items. A day too big to sit
+inline goes to part items `D#{day}#{n}`, announced by `p{dd}` = n on the month item. Then — only
+once the items are written and the run state says so — removes the day's `h…` attributes from the
+groups. A day at or before the run state's `groups_day` is final and never recomputed, so a crash
+anywhere (before, during or after the removal) leaves a rerun exact.
 """
 
 from __future__ import annotations
@@ -29,8 +31,11 @@ BY_APP_INDEX = "ByAppLastSeen"
 DIMENSIONS = ("event_type", "app_version", "app_channel", "sys_platform", "sys_arch", "event_reason")
 HOUR_ATTRIBUTE = re.compile(r"^h(\d{4})(\d{2})(\d{2})(\d{2})$")
 BATCH_GET_LIMIT = 100
-# An item holds 400 KB; a day's rows are split into parts well below that.
+# An item holds 400 KB: a month item holds up to 31 inline days of at most this many bytes each;
+# a bigger day goes to part items of at most MAX_PART_BYTES.
+MAX_INLINE_DAY_BYTES = 12_000
 MAX_PART_BYTES = 300_000
+DAY_ATTRIBUTE = re.compile(r"^([dp])(\d{2})$")
 Row = list[Any]  # [type, version, channel, platform, arch, reason, {HH: n}]
 
 
@@ -103,9 +108,13 @@ def rows_by_app(groups: list[GroupCounters], day: str) -> dict[str, list[Row]]:
     return result
 
 
+def encode_rows(rows: list[Row]) -> bytes:
+    return gzip.compress(json.dumps(rows, separators=(",", ":")).encode(), mtime=0)
+
+
 def encode_parts(rows: list[Row]) -> list[bytes]:
     """gzip JSON of the rows, split in halves until every part fits an item comfortably."""
-    encoded = gzip.compress(json.dumps(rows, separators=(",", ":")).encode(), mtime=0)
+    encoded = encode_rows(rows)
     if len(encoded) <= MAX_PART_BYTES or len(rows) < 2:
         return [encoded]
     middle = len(rows) // 2
@@ -118,17 +127,62 @@ def decode_rows(value: Any) -> list[Row]:
     return rows
 
 
+@dataclass(frozen=True)
+class DayWrite:
+    """What rolling one app's day writes: attributes SET on its month item, and the part items of a
+    day too big to sit inline (put before the month item's `p{dd}` marker makes them visible)."""
+
+    month_key: dict[str, str]
+    attributes: dict[str, Any]  # one: `d{dd}` (the rows) or `p{dd}` (the number of parts)
+    parts: list[dict[str, Any]]
+
+
+def day_write(app_id: str, day: str, rows: list[Row]) -> DayWrite:
+    month_key = {"pk": keys.group_pk(app_id), "sk": keys.group_month_sk(day)}
+    whole = encode_rows(rows)
+    if len(whole) <= MAX_INLINE_DAY_BYTES:
+        return DayWrite(month_key, {keys.day_attribute(day): whole}, [])
+    parts = [
+        {"pk": keys.group_pk(app_id), "sk": keys.group_part_sk(day, index), "rows": blob}
+        for index, blob in enumerate(encode_parts(rows))
+    ]
+    return DayWrite(month_key, {keys.parts_attribute(day): len(parts)}, parts)
+
+
 def write_day(rollups: Any, app_id: str, day: str, rows: list[Row]) -> int:
-    """PutItem the app's items for `day`; returns how many parts were written."""
-    parts = encode_parts(rows)
-    for index, blob in enumerate(parts):
-        reports = None if len(parts) > 1 else sum(sum(row[-1].values()) for row in rows)
-        item: dict[str, Any] = {"pk": keys.group_pk(app_id), "sk": keys.group_sk(day, index), "rows": blob}
-        item["parts"] = len(parts)
-        if reports is not None:
-            item["reports"] = reports
-        rollups.put_item(Item=item)
-    return len(parts)
+    """Write the app's rows for `day` (idempotent: the same rows write the same bytes); returns the
+    number of items written."""
+    write = day_write(app_id, day, rows)
+    for part in write.parts:
+        rollups.put_item(Item=part)
+    ((name, value),) = write.attributes.items()
+    rollups.update_item(
+        Key=write.month_key,
+        UpdateExpression="SET #day = :value",
+        ExpressionAttributeNames={"#day": name},
+        ExpressionAttributeValues={":value": value},
+    )
+    return len(write.parts) + 1
+
+
+def month_days(item: dict[str, Any]) -> Iterator[tuple[str, Any, int]]:
+    """A month item's days: (day, inline rows or None, number of part items), in day order."""
+    month = item["sk"][len(keys.MONTH_PREFIX) :]
+    for name in sorted(item):
+        match = DAY_ATTRIBUTE.match(name)
+        if match:
+            kind, mday = match.groups()
+            day = f"{month}-{mday}"
+            yield (day, item[name], 0) if kind == "d" else (day, None, int(item[name]))
+
+
+def read_parts(rollups: Any, app_id: str, day: str) -> list[Row]:
+    request: dict[str, Any] = {
+        "KeyConditionExpression": Key("pk").eq(keys.group_pk(app_id))
+        & Key("sk").begins_with(keys.group_parts_prefix(day)),
+        **projection("rows"),
+    }
+    return [row for item in _pages(rollups, request) for row in decode_rows(item["rows"])]
 
 
 def remove_counters(groups_table: Any, group: GroupCounters, through: str) -> bool:

@@ -18,15 +18,28 @@ def group_pk(app_id: str) -> str:
     return f"GT#{app_id}"
 
 
-def group_sk(day: str, part: int = 0) -> str:
-    """A day's group counts: `{day}`, then `{day}#{n}` for overflow parts (they sort right after it)."""
-    return day if part == 0 else f"{day}#{part}"
+def group_month_sk(day: str) -> str:
+    """The month item holding the app's days of that month: `M#{yyyy-mm}`."""
+    return f"M#{day[:7]}"
 
 
-def day_of_group_sk(sort_key: str) -> str:
-    return sort_key[:10]
+def group_part_sk(day: str, part: int) -> str:
+    """A part of a day too big to sit in its month item: `D#{yyyy-mm-dd}#{n}`."""
+    return f"D#{day}#{part}"
 
 
-def after_day(day: str) -> str:
-    """An exclusive upper bound above every sort key of `day` (`#` parts included)."""
-    return day + "~"
+def group_parts_prefix(day: str) -> str:
+    return f"D#{day}#"
+
+
+MONTH_PREFIX = "M#"
+
+
+def day_attribute(day: str) -> str:
+    """The month item's attribute holding the day's rows inline: `d{dd}`."""
+    return f"d{day[8:10]}"
+
+
+def parts_attribute(day: str) -> str:
+    """The month item's attribute saying the day is in `n` part items: `p{dd}`."""
+    return f"p{day[8:10]}"
