@@ -1,54 +1,30 @@
-"""Helpers shared by the report-group tests: apps and keys put straight into AppsTable (per
-docs/data-model.md), report bodies, detail payloads and ingest calls through the real handler."""
+"""Helpers shared by the report-group tests: apps and keys (through the real AppStore), report bodies,
+detail payloads and ingest calls through the real handler."""
 
 from __future__ import annotations
 
 import base64
 import gzip
 import hashlib
-import secrets
 import uuid
 from typing import Any
 
+from fleetreport.apps.models import AppChange, NewApp
+from fleetreport.apps.store import AppStore
 from fleetreport_local.invoker import HttpResult
 
 NOW = "2026-05-20T10:00:00.000Z"
 
 
 def make_app(stack: Any, tenant: str = "t1", name: str = "test", reports: bool = True) -> tuple[str, str]:
-    """An app with a report key, as the admin function stores them; returns (app_id, plaintext key)."""
-    app_id = str(uuid.uuid4())
-    key = "rpk_" + secrets.token_hex(32)
-    key_id = str(uuid.uuid4())
-    apps = stack.table("AppsTable")
-    apps.put_item(
-        Item={
-            "pk": f"T#{tenant}",
-            "sk": f"APP#{app_id}",
-            "app_id": app_id,
-            "name": name,
-            "reports": reports,
-            "key_id": key_id,
-            "key_prefix": key[:12],
-            "key_hash": hashlib.sha256(key.encode()).hexdigest(),
-            "key_updated_at": NOW,
-            "created_at": NOW,
-            "updated_at": NOW,
-        }
-    )
-    apps.put_item(Item={"pk": f"T#{tenant}", "sk": f"NAME#{name}", "app_id": app_id})
-    apps.put_item(
-        Item={
-            "pk": f"KEY#{hashlib.sha256(key.encode()).hexdigest()}",
-            "sk": "KEY",
-            "tenant": tenant,
-            "app_id": app_id,
-            "app_name": name,
-            "reports": reports,
-            "key_id": key_id,
-        }
-    )
-    return app_id, key
+    """An app with a report key, stored by the admin function's own AppStore; returns (app_id, key).
+    `reports=False` turns reports off after creation, so the key exists and answers 403."""
+    store = AppStore(stack.table("AppsTable"))
+    app, key = store.create(tenant, NewApp(name=name, reports=True))
+    assert key is not None
+    if not reports:
+        store.update(tenant, app, AppChange(reports=False, name=None))
+    return app.app_id, key.plaintext
 
 
 def report(

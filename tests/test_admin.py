@@ -12,6 +12,7 @@ from fleetreport.apps.models import ReportKey
 from fleetreport.apps.store import find_apps_by_name, list_apps
 from fleetreport_local import seed_apps
 from fleetreport_local.seeding import SeedContext
+from groups_support import ingest, report
 
 KEY = re.compile(r"^rpk_[0-9a-f]{64}$")
 UNKNOWN_APP = "00000000-0000-4000-8000-000000000000"
@@ -142,14 +143,17 @@ def test_team_user_lists_only_allowed_apps(stack: Any) -> None:
 
 # ---------------------------------------------------------------------- PATCH /apps/{app_id}
 def test_disabling_reports_revokes_the_key(stack: Any) -> None:
-    app = create(stack)
+    """The key stops working at once, and says why: 403 "reports are disabled for this app"."""
+    app = create(stack, "desktop")
     answer = stack.http("PATCH", f"/apps/{app['id']}", headers=admin(stack), body={"reports": False})
     assert answer.status == 200
     assert answer.json()["reports"] is False and "report_key" not in answer.json()
     assert "key_prefix" not in answer.json()
-    assert lookup_report_key(app["report_key"]) is None
-    assert key_items(stack) == []
+    found = lookup_report_key(app["report_key"])
+    assert found is not None and found.reports_enabled is False
     assert stack.http("GET", "/report-keys/list", headers=admin(stack)).json() == {"report_keys": []}
+    refused = ingest(stack, app["report_key"], report(name="desktop"))
+    assert (refused.status, refused.json()) == (403, {"error": "reports are disabled for this app"})
 
 
 def test_enabling_reports_issues_a_new_key_shown_once(stack: Any) -> None:
@@ -176,6 +180,7 @@ def test_re_enabling_reports_never_brings_the_old_key_back(stack: Any) -> None:
     for reports in (False, True):
         stack.http("PATCH", f"/apps/{app['id']}", headers=admin(stack), body={"reports": reports})
     assert lookup_report_key(app["report_key"]) is None
+    assert len(key_items(stack)) == 1  # only the new key
 
 
 def test_rename_moves_the_name_guard_and_the_key_s_app_name(stack: Any) -> None:

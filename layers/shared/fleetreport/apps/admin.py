@@ -53,7 +53,8 @@ def list_report_keys(principal: Principal, store: AppStore | None = None) -> dic
     """`GET /report-keys/list` → one row per app with reports on (prefix only, never the key)."""
     principal.require("apps", "edit")
     apps = (store or default_store()).all_apps(principal.owner)
-    return {"report_keys": [app.key_json() for app in apps if app.key_id and principal.sees_app(app.app_id)]}
+    working = [app for app in apps if app.reports and app.key_id and principal.sees_app(app.app_id)]
+    return {"report_keys": [app.key_json() for app in working]}
 
 
 def regenerate_report_key(principal: Principal, body: Any, store: AppStore | None = None) -> dict[str, Any]:

@@ -47,9 +47,9 @@ class App:
         )
 
     def to_json(self) -> dict[str, Any]:
-        """The API view: no key hash, ever; the key prefix tells keys apart in a dashboard."""
+        """The API view: no key hash, ever; the key prefix (of a working key) tells keys apart."""
         body: dict[str, Any] = {"id": self.app_id, "name": self.name, "reports": self.reports}
-        if self.key_prefix:
+        if self.reports and self.key_prefix:
             body["key_prefix"] = self.key_prefix
         body["created_at"] = self.created_at
         body["updated_at"] = self.updated_at

@@ -22,6 +22,9 @@ from fleetreport.storage.aws import table
 KEY_ATTRIBUTES = ("key_id", "key_prefix", "key_hash", "key_updated_at")
 
 
+TENANTS_PK = "TENANTS"  # registry: one item per tenant that ever created an app (sk = tenant)
+
+
 def tenant_pk(tenant: str) -> str:
     return f"T#{tenant}"
 
@@ -84,11 +87,15 @@ class AppStore:
         ]
         if key is not None:
             items.append(self._put(_key_item(tenant, app, key), new_item=True))
+        items.append(self._put({"pk": TENANTS_PK, "sk": tenant}))  # the rollup finds tenants here
         self._transact(items, name_guard_index=1)
         return app, key
 
     def update(self, tenant: str, app: App, change: AppChange) -> tuple[App, IssuedKey | None]:
-        """Rename and/or switch reports: off deletes the key item, on (from off) issues a new key."""
+        """Rename and/or switch reports. Off marks the key item off (the key then answers 403 "reports
+        are disabled for this app" until the app is deleted or reports come back on); on (from off)
+        issues a fresh key and deletes the old key item in the same transaction, so an old key never
+        works again."""
         now = utc_now()
         new_name = change.name if change.name is not None else app.name
         reports = change.reports if change.reports is not None else app.reports
@@ -102,16 +109,14 @@ class AppStore:
             items.append(self._delete(tenant_pk(tenant), name_sk(app.name), owned_by=app.app_id))
         updated = replace(app, name=new_name, reports=reports, updated_at=now)
         key: IssuedKey | None = None
-        if reports and not app.key_hash:
+        if reports and not app.reports:
             key = issue_report_key()
             updated = _with_key(updated, key, now)
             items.append(self._put(_key_item(tenant, updated, key), new_item=True))
-        elif not reports:
-            updated = replace(updated, **dict.fromkeys(KEY_ATTRIBUTES))
             if app.key_hash:
                 items.append(self._delete(key_item_pk(app.key_hash), KEY_SORT))
-        elif new_name != app.name and app.key_hash:
-            items.append(self._rename_key(app.key_hash, new_name))
+        elif app.key_hash and (new_name != app.name or reports != app.reports):
+            items.append(self._update_key(app.key_hash, new_name, reports))
         items.append(self._replace_app(tenant, app, updated))
         self._transact(items, name_guard_index=guard_index)
         return updated, key
@@ -142,14 +147,14 @@ class AppStore:
             delete["ExpressionAttributeValues"] = {":app_id": owned_by}
         return {"Delete": delete}
 
-    def _rename_key(self, key_hash: str, name: str) -> dict[str, Any]:
+    def _update_key(self, key_hash: str, name: str, reports: bool) -> dict[str, Any]:
         return {
             "Update": {
                 "TableName": self.name,
                 "Key": {"pk": key_item_pk(key_hash), "sk": KEY_SORT},
-                "UpdateExpression": "SET app_name = :name",
+                "UpdateExpression": "SET app_name = :name, reports = :reports",
                 "ConditionExpression": "attribute_exists(pk)",
-                "ExpressionAttributeValues": {":name": name},
+                "ExpressionAttributeValues": {":name": name, ":reports": reports},
             }
         }
 

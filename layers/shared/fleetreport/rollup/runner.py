@@ -15,6 +15,7 @@ from typing import Any
 
 from boto3.dynamodb.conditions import Key
 
+from fleetreport.apps.store import TENANTS_PK as APPS_TENANTS_PK
 from fleetreport.compliance import keys as compliance_keys
 from fleetreport.rollup import runs
 from fleetreport.rollup.days import day_range, last_closed_day, next_day
@@ -108,15 +109,9 @@ class Rollup:
 
     # ------------------------------------------------------------------ planning
     def tenants(self) -> list[str]:
-        """The compliance registry, plus every tenant owning an app (apps are few: one small Scan)."""
+        """Every tenant with compliance data or apps: the two registries (one Query each, no Scan)."""
         found = {item["sk"] for item in _query_all(self.compliance, Key("pk").eq(compliance_keys.TENANTS_PK))}
-        scan: dict[str, Any] = projection("pk", "sk")
-        while True:
-            page = self.apps.scan(**scan)
-            found.update(item["pk"][2:] for item in page.get("Items", []) if item["sk"].startswith("APP#"))
-            if "LastEvaluatedKey" not in page:
-                break
-            scan["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        found.update(item["sk"] for item in _query_all(self.apps, Key("pk").eq(APPS_TENANTS_PK)))
         return sorted(found)
 
     def plan(self, tenant: str, request: RollupRequest) -> TenantPlan:
