@@ -17,7 +17,7 @@ from fleetreport.rollup import runs
 from fleetreport.rollup.groups import decode_rows
 from fleetreport.rollup.request import RollupRequest
 from fleetreport.rollup.runner import Rollup
-from fleetreport.storage.aws import table
+from fleetreport.storage.aws import dynamodb, table
 from fleetreport_local.commands import CommandError
 from fleetreport_local.commands.rollup import ProgressBar, rollup_payload
 from groups_support import make_app
@@ -98,6 +98,25 @@ def test_re_rolling_an_unchanged_day_leaves_the_later_days_as_stored(stack: Any)
     assert (summary["status"]["from"], summary["status"]["to"]) == ("2026-05-16", "2026-05-16")
     assert rollup_items(stack) == first
     assert runs.read_run(stack.table("RollupsTable"), "t1").dirty_from is None
+
+
+def test_re_rolling_a_status_day_reads_no_group_once_group_days_are_rolled_and_cleaned(stack: Any) -> None:
+    seed_tenant(stack, "t1")
+    roll(NOW)
+    tables: list[str] = []
+
+    def record(params: dict[str, Any], **_: Any) -> None:
+        tables.extend(params.get("RequestItems", {}) or [params.get("TableName", "")])
+
+    events = dynamodb().meta.client.meta.events
+    events.register("before-parameter-build.dynamodb", record)
+    try:
+        summary = roll(NOW, {"date": "2026-05-16"})["tenants"][0]
+    finally:
+        events.unregister("before-parameter-build.dynamodb", record)
+    assert summary["status"]["days"] >= 1
+    assert stack.name("ComplianceTable") in tables
+    assert stack.name("GroupsTable") not in tables
 
 
 def test_re_rolling_a_day_that_changed_carries_the_change_into_later_days(stack: Any) -> None:

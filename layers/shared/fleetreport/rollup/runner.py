@@ -231,8 +231,8 @@ class Rollup:
     def _clean(self, plan: TenantPlan, summary: TenantSummary) -> None:
         """Remove hour counters of final days from the groups — only after their items are written."""
         through = max(filter(None, [plan.run.groups_day, *summary.group_days]), default=None)
-        if through is None:
-            return
+        if through is None or (plan.run.groups_clean is not None and through <= plan.run.groups_clean):
+            return  # nothing rolled since the last completed cleanup: no group needs reading
         for group in self._groups_of(plan):
             if self.out_of_time():
                 summary.complete = False
