@@ -13,13 +13,7 @@ import pytest
 from fleetreport.compliance.events import parse_event
 from fleetreport.compliance.ingest import store_event
 from fleetreport.compliance.store import ComplianceWriter
-from fleetreport.settings import get_settings
-from fleetreport.storage.aws import reset_clients
-from fleetreport_local.invoker import function_environment
-from fleetreport_local.template import create_resources, load_template
-from fleetreport_local.tokens import DEV_SECRET
-from moto import mock_aws
-from stack_support import Stack, apply_settings
+from stack_support import Stack, fresh_stack
 
 _IDS = itertools.count(1)
 
@@ -111,17 +105,8 @@ def load(stack: Any, tenant: str, raw_events: list[dict]) -> None:
 @contextmanager
 def shared_stack() -> Iterator[Stack]:
     """The `stack` fixture's world, for a whole module of read-only tests (validation, catalogue)."""
-    with pytest.MonkeyPatch.context() as patch, mock_aws():
-        template = load_template()
-        create_resources(template, boto3.Session(), endpoint=None)  # type: ignore[arg-type]
-        env = function_environment(template)
-        env["JWT_SECRET"] = DEV_SECRET
-        for name, value in env.items():
-            patch.setenv(name, value)
-        apply_settings({})
-        yield Stack(template)
-    get_settings.cache_clear()
-    reset_clients()
+    with pytest.MonkeyPatch.context() as patch:
+        yield from fresh_stack(patch)
 
 
 def run_report(

@@ -18,6 +18,7 @@ from fleetreport.apps.models import App, AppChange, NewApp, utc_now
 from fleetreport.errors import Conflict, TemporarilyUnavailable
 from fleetreport.settings import get_settings
 from fleetreport.storage.aws import table
+from fleetreport.storage.pages import query_items
 
 KEY_ATTRIBUTES = ("key_id", "key_prefix", "key_hash", "key_updated_at")
 
@@ -54,14 +55,8 @@ class AppStore:
     def all_apps(self, tenant: str) -> list[App]:
         """Every app of the tenant, oldest first (one Query, paged through)."""
         condition = Key("pk").eq(tenant_pk(tenant)) & Key("sk").begins_with("APP#")
-        apps: list[App] = []
-        query: dict[str, Any] = {"KeyConditionExpression": condition}
-        while True:
-            answer = self.table.query(**query)
-            apps.extend(App.from_item(item) for item in answer.get("Items", []))
-            if "LastEvaluatedKey" not in answer:
-                break
-            query["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+        items = query_items(self.table, {"KeyConditionExpression": condition})
+        apps = [App.from_item(item) for item in items]
         return sorted(apps, key=lambda app: (app.created_at, app.app_id))
 
     def app_id_by_name(self, tenant: str, name: str) -> str | None:

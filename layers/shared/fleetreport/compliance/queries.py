@@ -19,6 +19,7 @@ from fleetreport.compliance.records import (
     consumer_from_item,
     snapshot_from_item,
 )
+from fleetreport.storage.pages import query_items
 
 BATCH_GET_LIMIT = 100
 # What status computations need of a snapshot: no document, no reasons.
@@ -146,12 +147,7 @@ class ComplianceReader:
         return snapshot_from_item(uuid, items[0]) if items else None
 
     def _pages(self, request: dict[str, Any]) -> Iterator[dict[str, Any]]:
-        while True:
-            answer = self.table.query(**request)
-            yield from answer.get("Items", [])
-            if "LastEvaluatedKey" not in answer:
-                return
-            request = {**request, "ExclusiveStartKey": answer["LastEvaluatedKey"]}
+        return query_items(self.table, request)
 
 
 def _snapshot_projection(with_docs: bool, light: bool) -> dict[str, Any]:

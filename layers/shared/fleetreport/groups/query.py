@@ -24,6 +24,7 @@ from fleetreport.groups.serialize import group_json
 from fleetreport.groups.store import batch_get_groups
 from fleetreport.settings import get_settings
 from fleetreport.storage.aws import table
+from fleetreport.storage.pages import query_items
 
 MAX_LIMIT = 100
 DEFAULT_LIMIT = 20
@@ -143,10 +144,4 @@ def _query_index(index: str, partition: str, value: str, query: GroupQuery) -> l
         condition &= Key("last_seen").lte(query.until)
     request: dict[str, Any] = {"IndexName": index, "KeyConditionExpression": condition}
     groups = table(get_settings().groups_table)
-    entries: list[dict[str, Any]] = []
-    while True:
-        answer = groups.query(**request)
-        entries.extend(answer.get("Items", []))
-        if "LastEvaluatedKey" not in answer:
-            return entries
-        request["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+    return list(query_items(groups, request))

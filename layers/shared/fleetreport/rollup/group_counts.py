@@ -26,6 +26,7 @@ from fleetreport.rollup.groups import (
     month_days,
     read_parts,
 )
+from fleetreport.storage.pages import query_items
 
 Hour = tuple[str, str]  # (UTC day, "HH")
 Dims = tuple[str, ...]  # type, version, channel, platform, arch, reason (the rows' order)
@@ -88,15 +89,10 @@ class GroupCounts:
             "KeyConditionExpression": Key("pk").eq(keys.group_pk(self.app_id))
             & Key("sk").between(keys.group_month_sk(first), keys.group_month_sk(last)),
         }
-        while True:
-            answer = self.rollups.query(**request)
-            for item in answer.get("Items", []):
-                for day, rows in self._days_of(item):
-                    if first <= day <= last:
-                        yield day, rows
-            if "LastEvaluatedKey" not in answer:
-                return
-            request["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+        for item in query_items(self.rollups, request):
+            for day, rows in self._days_of(item):
+                if first <= day <= last:
+                    yield day, rows
 
     def _days_of(self, item: dict[str, Any]) -> Iterable[tuple[str, list[Row]]]:
         if not item:

@@ -25,6 +25,7 @@ from botocore.exceptions import ClientError
 from fleetreport.rollup import keys
 from fleetreport.rollup.days import day_start
 from fleetreport.rollup.names import projection
+from fleetreport.storage.pages import query_items
 
 BY_OWNER_INDEX = "ByOwnerLastSeen"
 BY_APP_INDEX = "ByAppLastSeen"
@@ -90,9 +91,8 @@ def groups_seen_since(
         "KeyConditionExpression": condition,
         **projection("app_id", "group_hash"),
     }
-    group_keys = [
-        {"app_id": item["app_id"], "group_hash": item["group_hash"]} for item in _pages(groups_table, request)
-    ]
+    entries = query_items(groups_table, request)
+    group_keys = [{"app_id": item["app_id"], "group_hash": item["group_hash"]} for item in entries]
     return [counters_from_item(item) for item in _batch_get(groups_table, group_keys)]
 
 
@@ -182,7 +182,7 @@ def read_parts(rollups: Any, app_id: str, day: str) -> list[Row]:
         & Key("sk").begins_with(keys.group_parts_prefix(day)),
         **projection("rows"),
     }
-    return [row for item in _pages(rollups, request) for row in decode_rows(item["rows"])]
+    return [row for item in query_items(rollups, request) for row in decode_rows(item["rows"])]
 
 
 def remove_counters(groups_table: Any, group: GroupCounters, through: str) -> bool:
@@ -205,15 +205,6 @@ def remove_counters(groups_table: Any, group: GroupCounters, through: str) -> bo
     for day in [day for day in group.hours if day <= through]:
         del group.hours[day]
     return True
-
-
-def _pages(table: Any, request: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    while True:
-        answer = table.query(**request)
-        yield from answer.get("Items", [])
-        if "LastEvaluatedKey" not in answer:
-            return
-        request = {**request, "ExclusiveStartKey": answer["LastEvaluatedKey"]}
 
 
 def _batch_get(table: Any, group_keys: list[dict[str, str]]) -> Iterator[dict[str, Any]]:

@@ -30,6 +30,7 @@ from fleetreport.rollup.groups import (
 from fleetreport.rollup.names import projection
 from fleetreport.rollup.request import RollupRequest
 from fleetreport.rollup.status import StatusRollup
+from fleetreport.storage.pages import query_items
 
 Progress = Callable[[int, int, str], None]  # (days done, days planned, "tenant day")
 
@@ -245,10 +246,4 @@ def _query_all(table: Any, condition: Any, *attributes: str) -> list[dict[str, A
     request: dict[str, Any] = {"KeyConditionExpression": condition}
     if attributes:
         request.update(projection(*attributes))
-    items: list[dict[str, Any]] = []
-    while True:
-        answer = table.query(**request)
-        items += answer.get("Items", [])
-        if "LastEvaluatedKey" not in answer:
-            return items
-        request["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+    return list(query_items(table, request))
