@@ -21,9 +21,10 @@ import uuid
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from fleetreport.compliance.counts import Counted, counts_key
 from fleetreport.groups.models import format_time
 from fleetreport.rollup.counting import Partition, deltas_at, touched_partitions
 from fleetreport.rollup.days import END_LABEL, LABELS, instant_before, last_ms_before
@@ -133,7 +134,42 @@ def consumer_item(tenant: str, plan: ConsumerPlan) -> dict[str, Any]:
     }
     if plan.deleted is not None:
         item["deleted"] = format_time(plan.deleted)
+    counted = _counted(plan)
+    item.update(
+        cnt_sk=counted.sort_key,
+        cnt_status=counted.status,
+        cnt_owner=counted.owner_key,
+        cnt_deleted=counted.deleted,
+        cnt_v=1,
+    )
     return item
+
+
+def _counted(plan: ConsumerPlan) -> Counted:
+    """How the events path's counts (compliance/counts.py) see the consumer after all its events."""
+    counted = Counted()
+    for moment, status, event_id in plan.snapshots:
+        counted = counted.with_snapshot(f"{format_time(moment)}#{event_id}", status, plan.owner_key)
+    return counted.with_deletion() if plan.deleted is not None else counted
+
+
+def counts_items(tenant: str, plans: list[ConsumerPlan]) -> Iterator[dict[str, Any]]:
+    """The tenant's counts items, as the events path would have left them; `future_until` when a
+    generated instant lies after the wall clock."""
+    per_item: dict[str | None, Counter[str]] = {None: Counter()}
+    latest = ""
+    for plan in plans:
+        for partition, attribute in _counted(plan).counted_in():
+            per_item.setdefault(partition, Counter())[attribute] += 1
+        moments = [plan.created, *(moment for moment, _, _ in plan.snapshots)]
+        latest = max(
+            latest, *(format_time(moment) for moment in moments + ([plan.deleted] if plan.deleted else []))
+        )
+    for partition, counts in per_item.items():
+        item: dict[str, Any] = {**counts_key(tenant, partition), **counts}
+        if partition is None and latest > format_time(datetime.now(UTC)):
+            item["future_until"] = latest
+        yield item
 
 
 def snapshot_items(tenant: str, plan: ConsumerPlan) -> Iterator[dict[str, Any]]:
@@ -170,6 +206,7 @@ def compliance_items(tenant: str, plans: list[ConsumerPlan], log_days: set[str])
         yield consumer_item(tenant, plan)
         yield from snapshot_items(tenant, plan)
         yield from change_log_items(tenant, plan, log_days)
+    yield from counts_items(tenant, plans)
 
 
 # ---------------------------------------------------------------------- RollupsTable items

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -14,6 +15,7 @@ from fleetreport.reports.params import QueryParams, validate
 from fleetreport.reports.status_trend import PARAMETERS, run_from_snapshots
 from fleetreport.rollup import runs
 from fleetreport.rollup.status_report import status_trend_from_rollups
+from fleetreport.rollup.trend import NEWEST_PAGE
 from fleetreport.storage.aws import table
 from rollup_support import counting_reads, random_history, roll
 
@@ -76,6 +78,70 @@ def test_rollups_answer_like_snapshots_on_random_histories(stack: Any, seed: int
 @pytest.mark.parametrize("seed", range(4, 40))
 def test_rollups_answer_like_snapshots_on_many_more_random_histories(stack: Any, seed: int) -> None:
     check_random_history(stack, seed)
+
+
+def check_history_to_now(stack: Any, seed: int) -> None:
+    """Histories up to the real wall clock: today's bucket comes from the maintained counts."""
+    now = datetime.now(UTC)
+    rng = random.Random(seed)
+    load(stack, "t1", random_history(rng, rng.randrange(5, 11), now - timedelta(days=12), now))
+    roll(now - timedelta(days=rng.choice((0, 0, 2))))
+    for _ in range(15):
+        query = random_query(rng, now.date())
+        from_rollups, from_snapshots = both(stack, "t1", now, **query)
+        assert from_rollups is not None, query
+        assert from_rollups.days == from_snapshots.days, query
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_today_from_the_maintained_counts_answers_like_snapshots(stack: Any, seed: int) -> None:
+    check_history_to_now(stack, seed)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", range(3, 25))
+def test_today_from_the_maintained_counts_answers_like_snapshots_on_many_histories(
+    stack: Any, seed: int
+) -> None:
+    check_history_to_now(stack, seed)
+
+
+def test_today_costs_the_same_reads_however_many_changes_it_had(stack: Any) -> None:
+    now = datetime.now(UTC)
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    history = []
+    for number in range(6):
+        history += [
+            consumer_created(f"c{number}", _ms((midnight - timedelta(days=9)).isoformat())),
+            compliance(f"c{number}", _ms((midnight - timedelta(days=8)).isoformat()), owner_key="acme"),
+        ]
+    load(stack, "t1", history)
+    roll(now)
+    reads: dict[tuple[str, str, int], int] = {}
+    for wave, changed in enumerate((1, 6)):
+        moment = _ms((midnight + (now - midnight) * (wave + 1) / 3).isoformat())
+        load(stack, "t1", [compliance(f"c{number}", moment, "invalid") for number in range(changed)])
+        for owner, end in itertools.product(("", "acme"), ("", now.date().isoformat())):
+            query = {
+                "start_date": (now.date() - timedelta(days=30)).isoformat(),
+                "owner": owner,
+                "end_date": end,
+            }
+            ctx = context(stack, "t1", now, **{name: value for name, value in query.items() if value})
+            with counting_reads() as counter:
+                from_rollups = status_trend_from_rollups(ctx)
+            assert from_rollups is not None
+            assert from_rollups.days == run_from_snapshots(ctx).days
+            assert (
+                from_rollups.days[-1][1] == {"invalid": changed, "valid": 6 - changed}
+                if changed < 6
+                else {"invalid": 6}
+            )
+            reads[(owner, end, wave)] = counter.items
+    for owner, end in itertools.product(("", "acme"), ("", now.date().isoformat())):
+        growth = reads[(owner, end, 1)] - reads[(owner, end, 0)]
+        # With an end date, nothing grows; an open end looks for the newest snapshot: one short page.
+        assert growth == 0 if end else 0 <= growth < NEWEST_PAGE, reads
 
 
 def test_every_zone_day_boundary_is_exact(stack: Any) -> None:

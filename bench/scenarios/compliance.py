@@ -168,8 +168,8 @@ def _budget(
         if "today" in name:
             today = f"{facts[0]['changes_today']:,} → {facts[-1]['changes_today']:,}"
             note = (
-                f"today is not rolled up yet: its {today} changes so far are read live "
-                "(change-log items, then each changed consumer's row and snapshots)"
+                f"today is not rolled up yet ({today} changes so far): its counts come from the "
+                "maintained status counts (compliance/counts.py), one GetItem, not a walk over its changes"
             )
         return TREND_BUDGET, checks, note
     factor = 1 if "now" in name else 2
@@ -181,7 +181,10 @@ def _budget(
 def rollup_row(answers: list[dict[str, Any]], facts: list[dict[str, int]], sizes: Sizes) -> Row:
     changes = [fact["changes_yesterday"] for fact in facts]
     figure = f"rollup of one day (yesterday: {changes[0]:,} → {changes[1]:,} changes)"
-    budget = "∝ the day's changes, not history (data-model: ≤ 2 compliance items read per change)"
+    budget = (
+        "∝ the day's changes, not history (data-model: ≤ 4 compliance items per change: its log item, "
+        "the consumer's row, its snapshots of the day and the one before)"
+    )
     problem = _problem("rollup", figure, budget, answers)
     if problem:
         return problem
@@ -204,7 +207,7 @@ def rollup_row(answers: list[dict[str, Any]], facts: list[dict[str, int]], sizes
         rss=rss,
         checks=[
             ("reads per change do not grow with 10x the history", per_change[1] <= 1.25 * per_change[0]),
-            ("≤ 2 compliance reads per change", max(per_change) <= 2),
+            ("≤ 4 compliance reads per change", max(per_change) <= 4),
             ("re-rolled items equal the generated ones", not mismatch),
             rss_ok,
         ],

@@ -83,6 +83,17 @@ def bulk_store(writer: ComplianceWriter, events: list[ComplianceEvent]) -> None:
             store_event(writer, event)
     for newest in latest.values():
         writer.advance_latest_status(newest.consumer, newest.snapshot)
+    counted: dict[str, ComplianceCreated] = {}  # the snapshot with the greatest sort key counts now
+    for event in events:
+        if isinstance(event, ComplianceCreated):
+            best = counted.get(event.consumer.uuid)
+            if best is None or (best.snapshot.status_date, best.event_id) < (
+                event.snapshot.status_date,
+                event.event_id,
+            ):
+                counted[event.consumer.uuid] = event
+    for event in counted.values():
+        writer.count_snapshot(event.event_id, event.consumer.uuid, event.snapshot)
     for event in events:
         if isinstance(event, ConsumerDeleted):
             store_event(writer, event)

@@ -13,6 +13,7 @@ from typing import Any, Literal
 from botocore.exceptions import ClientError
 
 from fleetreport.compliance import keys
+from fleetreport.compliance.counts import StatusCountsWriter
 from fleetreport.compliance.events import ConsumerInfo
 from fleetreport.compliance.records import storable
 from fleetreport.compliance.snapshot import Snapshot
@@ -33,6 +34,7 @@ class ComplianceWriter:
         self.table = table
         self.tenant = tenant
         self.rollups = rollups
+        self.counts = StatusCountsWriter(table, tenant)
 
     def register_tenant(self) -> None:
         """Put the TENANTS item (idempotent) so the rollup can find every tenant without a Scan."""
@@ -47,6 +49,7 @@ class ComplianceWriter:
         _fill_identity(update, self.tenant, consumer, only_if_missing=True)
         self._update_consumer(consumer.uuid, update)
         self._log_change(created, consumer.uuid, "created", consumer.owner_key)
+        self.counts.created(created)
         return "stored"
 
     def consumer_deleted(self, consumer: ConsumerInfo, deleted: str) -> Outcome:
@@ -56,13 +59,17 @@ class ComplianceWriter:
         _fill_identity(update, self.tenant, consumer, only_if_missing=True)
         self._update_consumer(consumer.uuid, update)
         self._log_change(deleted, consumer.uuid, "deleted", consumer.owner_key)
+        self.counts.deleted(consumer.uuid, deleted)
         return "stored"
 
     def snapshot(self, event_id: str, consumer: ConsumerInfo, snapshot: Snapshot) -> Outcome:
         """COMPLIANCE CREATED: advance the consumer's latest status (if this one is not older), log the
-        change, then store the snapshot itself; an existing snapshot item means a redelivery."""
+        change, count it, then store the snapshot itself; an existing snapshot item means a redelivery."""
         self.advance_latest_status(consumer, snapshot)
         self._put_change(snapshot.status_date, self.snapshot_change_item(consumer.uuid, snapshot))
+        if consumer.created:
+            self.counts.created(consumer.created)
+        self.count_snapshot(event_id, consumer.uuid, snapshot)
         try:
             self.table.put_item(
                 Item=self.snapshot_item(event_id, consumer.uuid, snapshot),
@@ -73,6 +80,10 @@ class ComplianceWriter:
                 return "duplicate"
             raise
         return "stored"
+
+    def count_snapshot(self, event_id: str, uuid: str, snapshot: Snapshot) -> None:
+        sort_key = keys.snapshot_sk(snapshot.status_date, event_id)
+        self.counts.snapshot(uuid, sort_key, snapshot.status, snapshot.owner_key, snapshot.status_date)
 
     def snapshot_item(self, event_id: str, uuid: str, snapshot: Snapshot) -> dict[str, Any]:
         item = {

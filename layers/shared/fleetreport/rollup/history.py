@@ -17,6 +17,7 @@ from boto3.dynamodb.conditions import Key
 
 from fleetreport.compliance import keys
 from fleetreport.rollup.names import projection
+from fleetreport.storage.pages import query_items
 
 BATCH_GET_LIMIT = 100
 # Extra items asked for per page once a consumer's first page did not reach the window's start.
@@ -68,10 +69,11 @@ def changes_on(table: Any, tenant: str, day: str) -> list[Change]:
         **projection("sk", "uuid", "kind", "owner_key"),
         "ConsistentRead": True,
     }
-    return [
-        Change(item["sk"].split("#", 1)[0], item["uuid"], item["kind"], item.get("owner_key"))
-        for item in _pages(table, request)
-    ]
+    return [change_from_item(item) for item in query_items(table, request)]
+
+
+def change_from_item(item: dict[str, Any]) -> Change:
+    return Change(item["sk"].split("#", 1)[0], item["uuid"], item["kind"], item.get("owner_key"))
 
 
 def load_histories(
@@ -133,12 +135,3 @@ def _snapshots_back_to(
         if "LastEvaluatedKey" not in answer:
             return
         request = {**request, "ExclusiveStartKey": answer["LastEvaluatedKey"], "Limit": FOLLOW_UP_LIMIT}
-
-
-def _pages(table: Any, request: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    while True:
-        answer = table.query(**request)
-        yield from answer.get("Items", [])
-        if "LastEvaluatedKey" not in answer:
-            return
-        request = {**request, "ExclusiveStartKey": answer["LastEvaluatedKey"]}

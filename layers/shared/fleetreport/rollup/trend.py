@@ -12,10 +12,14 @@ one item before them, the run state, and the changes since the last rolled day.
 from __future__ import annotations
 
 import bisect
+from datetime import UTC, datetime
 from typing import Any
 
 from boto3.dynamodb.conditions import Key
 
+from fleetreport.compliance import keys as compliance_keys
+from fleetreport.compliance.counts import status_counts_at
+from fleetreport.compliance.timefmt import to_storage
 from fleetreport.rollup import keys, runs
 from fleetreport.rollup.counting import Counts, Partition, applied, deltas_at, plain_counts
 from fleetreport.rollup.days import (
@@ -27,10 +31,12 @@ from fleetreport.rollup.days import (
     last_ms_before,
     next_day,
 )
-from fleetreport.rollup.history import Change, changes_on, load_histories
+from fleetreport.rollup.history import Change, change_from_item, changes_on, load_histories
 from fleetreport.rollup.names import projection
+from fleetreport.storage.pages import query_items
 
 BOUNDS_PAGE = 4  # items per page when looking for the first/last item that saw a snapshot
+NEWEST_PAGE = 4  # change-log items per page when looking for the newest snapshot change
 
 
 class RollupsUnavailable(Exception):
@@ -72,11 +78,26 @@ class StatusCounts:
             for instant, boundary in zip(rolled, boundaries, strict=True):
                 assert boundary is not None
                 answers[instant] = ends.counts_before(*boundary)
+        now_counts = self._now_counts(live)
+        if now_counts is not None:
+            for instant in [instant for instant in live if instant >= now_counts[0]]:
+                answers[instant] = now_counts[1]
+            live = [instant for instant in live if instant < now_counts[0]]
         if live:
             base = ends.end_through(self.through)
             for instant, counts in zip(live, self._live(base, next_day(self.through), live), strict=True):
                 answers[instant] = counts
         return [answers[instant] for instant in instants]
+
+    def _now_counts(self, live: list[str]) -> tuple[str, Counts] | None:
+        """The open day from the maintained counts (compliance/counts.py): (first instant they answer,
+        the counts), or None when they cannot answer any of `live`."""
+        wall = to_storage(datetime.now(UTC))
+        open_instants = [instant for instant in live if instant >= wall]
+        if not open_instants:
+            return None
+        counts = status_counts_at(self.compliance, self.tenant, self.partition, open_instants[0])
+        return None if counts is None else (open_instants[0], counts)
 
     def snapshot_bounds(self, up_to: str) -> tuple[str | None, str | None]:
         """Instants of the partition's first snapshot and of its last one dated at or before `up_to`."""
@@ -86,13 +107,39 @@ class StatusCounts:
         rolled_last = _first_attribute(
             self.rollups, self.pk, "last_snapshot", {"ScanIndexForward": False, "upper": self.through}
         )
-        live = [
-            change.instant
-            for day in day_range(next_day(self.through), up_to[:10])
-            for change in self._changes_on(day)
-            if change.kind == "snapshot" and change.instant <= up_to and self._in_partition(change)
-        ]
-        return (first or min(live, default=None), max(live, default=rolled_last))
+        live_days = list(day_range(next_day(self.through), up_to[:10]))
+        if first is None:  # nothing rolled yet for this partition: its first snapshot is a live one
+            first = next(
+                (
+                    change.instant
+                    for day in live_days
+                    for change in self._changes_on(day)
+                    if self._counts_snapshot(change, up_to)
+                ),
+                None,
+            )
+        return first, self._last_live_snapshot(live_days, up_to) or rolled_last
+
+    def _last_live_snapshot(self, days: list[str], up_to: str) -> str | None:
+        """The newest snapshot change of the partition in `days` up to `up_to`: the change logs read
+        newest first, a few items a page, stopping at the first one (not the days' every change)."""
+        for day in reversed(days):
+            request: dict[str, Any] = {
+                "KeyConditionExpression": Key("pk").eq(compliance_keys.change_log_pk(self.tenant, day))
+                & Key("sk").lt(compliance_keys.at_or_before(up_to)),
+                "ScanIndexForward": False,
+                "ConsistentRead": True,
+                "Limit": NEWEST_PAGE,
+                **projection("sk", "uuid", "kind", "owner_key"),
+            }
+            for item in query_items(self.compliance, request):
+                change = change_from_item(item)
+                if self._counts_snapshot(change, up_to):
+                    return change.instant
+        return None
+
+    def _counts_snapshot(self, change: Change, up_to: str) -> bool:
+        return change.kind == "snapshot" and change.instant <= up_to and self._in_partition(change)
 
     def _live(self, base: Counts, first_day: str, instants: list[str]) -> list[Counts]:
         """Counts at instants after the rolled days: `base` moved by the changes since `first_day`."""
@@ -130,7 +177,7 @@ class _Ends:
             "KeyConditionExpression": Key("pk").eq(self.pk) & Key("sk").between(first, last),
             **projection("sk", "end", "at"),
         }
-        found = _query_pages(self.rollups, request)
+        found = list(query_items(self.rollups, request))
         earlier = self.rollups.query(
             KeyConditionExpression=Key("pk").eq(self.pk) & Key("sk").lt(first),
             ScanIndexForward=False,
@@ -189,13 +236,3 @@ def _first_attribute(rollups: Any, pk: str, attribute: str, options: dict[str, A
         if "LastEvaluatedKey" not in answer:
             return None
         request["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
-
-
-def _query_pages(table: Any, request: dict[str, Any]) -> list[dict[str, Any]]:
-    items: list[dict[str, Any]] = []
-    while True:
-        answer = table.query(**request)
-        items += answer.get("Items", [])
-        if "LastEvaluatedKey" not in answer:
-            return items
-        request = {**request, "ExclusiveStartKey": answer["LastEvaluatedKey"]}

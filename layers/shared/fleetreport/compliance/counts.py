@@ -1,0 +1,210 @@
+"""Status counts now: per tenant, how many consumers count under each status, for every consumer and
+per Candlepin owner key — status_trend's open day in one GetItem instead of a walk over the day's
+changes (docs/data-model.md, "status counts now").
+
+A consumer counts the way status_trend counts it at an instant after everything stored: not deleted,
+under the status (and owner key) of its snapshot with the greatest sort key. That counted state sits
+on the consumer item (`cnt_sk`, `cnt_status`, `cnt_owner`, `cnt_deleted`, version `cnt_v`); a change
+of it and the matching ADDs on the tenant's counts items (`T#{tenant}` / `COUNTS` for every consumer,
+`COUNTS#{owner_key}` per Candlepin owner; attributes `s#{status}`) are one transaction, conditional
+on `cnt_v`. So the counts never drift: a crash leaves both writes or neither, a retried or
+redelivered event recomputes from the consumer and finds nothing left to do.
+
+The counts answer an instant only if no stored instant lies after it. Events are rarely dated in the
+future, so instead of tracking the latest instant on every write, an event dated after the wall clock
+raises `future_until` on the `COUNTS` item; readers use the counts for an instant at or after both
+the wall clock and `future_until` (`status_counts_at`).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from fleetreport.compliance import keys
+from fleetreport.compliance.timefmt import to_storage
+from fleetreport.errors import TemporarilyUnavailable
+
+COUNTS_SK = "COUNTS"
+STATUS_PREFIX = "s#"
+MAX_ATTEMPTS = 8
+COUNTED_ATTRIBUTES = ("cnt_sk", "cnt_status", "cnt_owner", "cnt_deleted", "cnt_v")
+
+
+def counts_key(tenant: str, owner_key: str | None = None) -> dict[str, str]:
+    """The counts item of every consumer (`owner_key` None) or of one Candlepin owner key."""
+    sort_key = COUNTS_SK if owner_key is None else f"{COUNTS_SK}#{owner_key}"
+    return {"pk": keys.consumer_pk(tenant), "sk": sort_key}
+
+
+@dataclass(frozen=True)
+class Counted:
+    """How one consumer counts now."""
+
+    sort_key: str = ""  # of the snapshot it counts under ("" = none yet)
+    status: str = ""
+    owner_key: str = ""
+    deleted: bool = False
+
+    @classmethod
+    def from_item(cls, item: dict[str, Any] | None) -> Counted:
+        item = item or {}
+        return cls(
+            sort_key=str(item.get("cnt_sk", "")),
+            status=str(item.get("cnt_status", "")),
+            owner_key=str(item.get("cnt_owner", "")),
+            deleted=bool(item.get("cnt_deleted", False)),
+        )
+
+    def counted_in(self) -> list[tuple[str | None, str]]:
+        """(partition, attribute) pairs this consumer adds one to: every consumer's, its owner's."""
+        if self.deleted or not self.sort_key:
+            return []
+        attribute = f"{STATUS_PREFIX}{self.status}"
+        return [(None, attribute)] + ([(self.owner_key, attribute)] if self.owner_key else [])
+
+    def with_snapshot(self, sort_key: str, status: str, owner_key: str | None) -> Counted:
+        if sort_key <= self.sort_key:
+            return self  # an older snapshot arriving late changes nothing now
+        return Counted(sort_key, status.lower(), owner_key or "", self.deleted)
+
+    def with_deletion(self) -> Counted:
+        return Counted(self.sort_key, self.status, self.owner_key, True)
+
+
+class StatusCountsWriter:
+    """Keeps one tenant's counts item in step with its consumers (the events path)."""
+
+    def __init__(self, table: Any, tenant: str) -> None:
+        self.table = table
+        self.client = table.meta.client
+        self.tenant = tenant
+
+    def snapshot(self, uuid: str, sort_key: str, status: str, owner_key: str | None, instant: str) -> None:
+        self._note_future(instant)
+        self._change(uuid, lambda counted: counted.with_snapshot(sort_key, status, owner_key))
+
+    def deleted(self, uuid: str, instant: str) -> None:
+        self._note_future(instant)
+        self._change(uuid, Counted.with_deletion)
+
+    def created(self, instant: str) -> None:
+        """A creation does not change how a consumer counts now — unless it is dated in the future."""
+        self._note_future(instant)
+
+    def _change(self, uuid: str, change: Any) -> None:
+        consumer_key = {"pk": keys.consumer_pk(self.tenant), "sk": keys.consumer_sk(uuid)}
+        for _ in range(MAX_ATTEMPTS):
+            item = self.table.get_item(
+                Key=consumer_key,
+                ConsistentRead=True,
+                ProjectionExpression=", ".join(COUNTED_ATTRIBUTES),
+            ).get("Item")
+            before = Counted.from_item(item)
+            after = change(before)
+            if after == before:
+                return
+            version = int((item or {}).get("cnt_v", 0))
+            try:
+                self.client.transact_write_items(
+                    TransactItems=[
+                        self._consumer_update(consumer_key, after, version),
+                        *self._counts_update(before, after),
+                    ]
+                )
+                return
+            except ClientError as error:
+                if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+                    raise
+                # Another delivery changed this consumer (or the counts item) first: read again.
+        raise TemporarilyUnavailable()
+
+    def _consumer_update(self, key: dict[str, str], after: Counted, version: int) -> dict[str, Any]:
+        condition = "cnt_v = :version" if version else "attribute_not_exists(cnt_v)"
+        values: dict[str, Any] = {
+            ":sk": after.sort_key,
+            ":status": after.status,
+            ":owner": after.owner_key,
+            ":deleted": after.deleted,
+            ":next": version + 1,
+        }
+        if version:
+            values[":version"] = version
+        return {
+            "Update": {
+                "TableName": self.table.name,
+                "Key": key,
+                "UpdateExpression": (
+                    "SET cnt_sk = :sk, cnt_status = :status, cnt_owner = :owner, "
+                    "cnt_deleted = :deleted, cnt_v = :next"
+                ),
+                "ConditionExpression": condition,
+                "ExpressionAttributeValues": values,
+            }
+        }
+
+    def _counts_update(self, before: Counted, after: Counted) -> list[dict[str, Any]]:
+        """One ADD per counts item whose numbers move."""
+        delta: Counter[tuple[str | None, str]] = Counter(after.counted_in())
+        delta.subtract(before.counted_in())
+        per_item: dict[str | None, dict[str, int]] = {}
+        for (partition, attribute), change in delta.items():
+            if change:
+                per_item.setdefault(partition, {})[attribute] = change
+        updates = []
+        for partition, moves in per_item.items():
+            names = {f"#c{index}": name for index, name in enumerate(moves)}
+            adds = ", ".join(f"{name} :d{index}" for index, name in enumerate(names))
+            updates.append(
+                {
+                    "Update": {
+                        "TableName": self.table.name,
+                        "Key": counts_key(self.tenant, partition),
+                        "UpdateExpression": f"ADD {adds}",
+                        "ExpressionAttributeNames": names,
+                        "ExpressionAttributeValues": {
+                            f":d{i}": change for i, change in enumerate(moves.values())
+                        },
+                    }
+                }
+            )
+        return updates
+
+    def _note_future(self, instant: str) -> None:
+        if instant <= to_storage(datetime.now(UTC)):
+            return
+        try:
+            self.table.update_item(
+                Key=counts_key(self.tenant),
+                UpdateExpression="SET future_until = :instant",
+                ConditionExpression="attribute_not_exists(future_until) OR future_until < :instant",
+                ExpressionAttributeValues={":instant": instant},
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise
+
+
+def status_counts_at(table: Any, tenant: str, owner_key: str | None, instant: str) -> dict[str, int] | None:
+    """The partition's `{status: n}` at `instant` from the counts items, or None when they cannot say
+    (no counted event yet, an instant before the wall clock, or something stored dated after it)."""
+    if instant < to_storage(datetime.now(UTC)):
+        return None
+    every = table.get_item(Key=counts_key(tenant), ConsistentRead=True).get("Item")
+    if every is None or str(every.get("future_until", "")) > instant:
+        return None
+    item = (
+        every
+        if owner_key is None
+        else table.get_item(Key=counts_key(tenant, owner_key), ConsistentRead=True).get("Item")
+    )
+    found = {
+        name[len(STATUS_PREFIX) :]: int(value)
+        for name, value in (item or {}).items()
+        if name.startswith(STATUS_PREFIX) and int(value) > 0
+    }
+    return dict(sorted(found.items()))
