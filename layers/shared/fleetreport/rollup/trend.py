@@ -1,12 +1,15 @@
-"""status_trend counts from rollups: stored items for rolled-up days, the rest computed live.
+"""status_trend counts from rollups: stored items for rolled-up days, the open day from the
+maintained status counts, anything else computed live.
 
 `StatusCounts.counts_at(instants)` answers the counts of one partition (every consumer, or one
 Candlepin owner key) at each instant. An instant on or before the last trustworthy rolled day must be
 the last millisecond before a quarter-hour boundary (the end of a local day in any zone in use since
 2000); it is read from the item of that UTC day (its `at` entry at or before the boundary, or `end`),
-else carried from the latest earlier item. Later instants are computed from the change log since that
-day, starting from its `end`. Reads: the items of the days asked (only days with changes have one),
-one item before them, the run state, and the changes since the last rolled day.
+else carried from the latest earlier item. An instant after the wall clock (the end of the open day)
+comes from the status counts items (`fleetreport.compliance.counts`) when they can answer it. Other
+later instants are computed from the change log since the last rolled day, starting from its `end`.
+Reads: the items of the days asked (only days with changes have one), one item before them, the run
+state, 1-2 counts items, and — only while the rollup is behind — the changes since the last rolled day.
 """
 
 from __future__ import annotations
