@@ -41,7 +41,7 @@ FULL = Sizes(
     trend_days=365,
     ingest_reports=20,
     repeat=3,
-    cold_runs=9,
+    cold_runs=21,
     throughput_reports=125,
 )
 
