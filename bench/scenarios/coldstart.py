@@ -116,14 +116,26 @@ def cold_start_rows(sizes: Sizes) -> list[Row]:
     for logical_id in functions:
         median = statistics.median(samples[logical_id])
         ratio = median / floor
+        spread = ""
+        if len(samples[logical_id]) >= 4:
+            low, _, high = statistics.quantiles(samples[logical_id], n=4)
+            spread = f"; middle half of runs {low / floor:.2f}-{high / floor:.2f}x"
+        over = ratio > COLD_BUDGET_RATIO
         rows.append(
             Row(
                 "cold_start",
                 f"cold start: {logical_id}",
                 COLD_BUDGET,
-                measured=f"{ratio:.2f}x the floor ({median * 1000:.0f} ms)",
+                measured=f"{ratio:.2f}x the floor ({median * 1000:.0f} ms{spread})",
                 wall=f"{ratio:.2f}",
-                checks=[(COLD_BUDGET, ratio <= COLD_BUDGET_RATIO)],
+                checks=[(COLD_BUDGET, not over)],
+                note=(
+                    "besides the floor's work this handler imports the JWT verifier and its routes' "
+                    "request models, and builds a DynamoDB resource; the spread of single runs shows "
+                    "how much of the miss is the machine"
+                    if over
+                    else ""
+                ),
             )
         )
     return rows
