@@ -20,9 +20,6 @@ from fleetreport.settings import get_settings
 from fleetreport.storage.aws import table
 from fleetreport.storage.pages import query_items
 
-KEY_ATTRIBUTES = ("key_id", "key_prefix", "key_hash", "key_updated_at")
-
-
 TENANTS_PK = "TENANTS"  # registry: one item per tenant that ever created an app (sk = tenant)
 
 
