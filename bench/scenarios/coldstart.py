@@ -130,9 +130,10 @@ def cold_start_rows(sizes: Sizes) -> list[Row]:
                 wall=f"{ratio:.2f}",
                 checks=[(COLD_BUDGET, not over)],
                 note=(
-                    "besides the floor's work this handler imports the JWT verifier and its routes' "
-                    "request models, and builds a DynamoDB resource; the spread of single runs shows "
-                    "how much of the miss is the machine"
+                    "besides the floor's work this handler imports the JWT verifier, the apps domain "
+                    "and its routes' request models, and builds the DynamoDB *resource* (Table API), "
+                    "whose model and classes come on top of the floor's bare client (~50-70 ms here); "
+                    "the spread of single runs shows how much of the rest is the machine"
                     if over
                     else ""
                 ),
