@@ -50,6 +50,15 @@ APIGatewayHttpResolver(enable_validation=True)
 boto3.client("dynamodb")
 print(time.perf_counter() - started)
 """
+# The floor as SPEC §8 wants a client: standard retries with backoff and short timeouts (the config
+# of fleetreport.storage.aws), and through the resource API the handlers use. Reported next to the
+# SPEC's floor to show what of a handler's ratio is that, not its own code.
+_CONFIGURED_FLOOR = _FLOOR.replace(
+    'boto3.client("dynamodb")',
+    "from botocore.config import Config\n"
+    'boto3.resource("dynamodb", config=Config(retries={"mode": "standard", "max_attempts": 4}, '
+    'connect_timeout=2, read_timeout=5, signature_version="s3v4"))',
+)
 
 
 def _site_packages() -> str:
@@ -98,9 +107,12 @@ def cold_start_rows(sizes: Sizes) -> list[Row]:
         return [unavailable("cold_start", "cold start", COLD_BUDGET, "no .aws-sam/build: run `make build`")]
     functions = _built_functions()
     first = next(iter(functions.values()))
-    samples: dict[str, list[float]] = {"floor": [], **{logical_id: [] for logical_id in functions}}
+    samples: dict[str, list[float]] = {"floor": [], "configured": [], **{name: [] for name in functions}}
     for _ in range(max(1, sizes.cold_runs)):
         samples["floor"].append(_import_seconds(_FLOOR, BUILD / first.logical_id, _environment(first)))
+        samples["configured"].append(
+            _import_seconds(_CONFIGURED_FLOOR, BUILD / first.logical_id, _environment(first))
+        )
         for logical_id, function in functions.items():
             samples[logical_id].append(_import_seconds(_HANDLER, BUILD / logical_id, _environment(function)))
     floor = statistics.median(samples["floor"])
@@ -113,6 +125,16 @@ def cold_start_rows(sizes: Sizes) -> list[Row]:
             wall="1.00",
         )
     ]
+    configured = statistics.median(samples["configured"])
+    rows.append(
+        Row(
+            "cold_start",
+            "cold start floor with the SPEC §8 client: retry/timeout config, DynamoDB resource API",
+            "(for reference)",
+            measured=f"{configured / floor:.2f}x the floor ({configured * 1000:.0f} ms)",
+            wall=f"{configured / floor:.2f}",
+        )
+    )
     for logical_id in functions:
         median = statistics.median(samples[logical_id])
         ratio = median / floor
@@ -126,14 +148,15 @@ def cold_start_rows(sizes: Sizes) -> list[Row]:
                 "cold_start",
                 f"cold start: {logical_id}",
                 COLD_BUDGET,
-                measured=f"{ratio:.2f}x the floor ({median * 1000:.0f} ms{spread})",
+                measured=f"{ratio:.2f}x the floor ({median * 1000:.0f} ms{spread}; "
+                f"{median / configured:.2f}x the configured floor)",
                 wall=f"{ratio:.2f}",
                 checks=[(COLD_BUDGET, not over)],
                 note=(
-                    "besides the floor's work this handler imports the JWT verifier, the apps domain "
-                    "and its routes' request models, and builds the DynamoDB *resource* (Table API), "
-                    "whose model and classes come on top of the floor's bare client (~50-70 ms here); "
-                    "the spread of single runs shows how much of the rest is the machine"
+                    "besides the floor's work this handler imports the JWT verifier, its domain and "
+                    "its routes' request models, and builds its DynamoDB client the way SPEC §8 needs "
+                    "(standard retries, timeouts) through the resource API: see its ratio to the "
+                    "configured floor, and the spread of single runs for the machine's share"
                     if over
                     else ""
                 ),
