@@ -134,14 +134,7 @@ def consumer_item(tenant: str, plan: ConsumerPlan) -> dict[str, Any]:
     }
     if plan.deleted is not None:
         item["deleted"] = format_time(plan.deleted)
-    counted = _counted(plan)
-    item.update(
-        cnt_sk=counted.sort_key,
-        cnt_status=counted.status,
-        cnt_owner=counted.owner_key,
-        cnt_deleted=counted.deleted,
-        cnt_v=1,
-    )
+    item.update(_counted(plan).attributes(version=1))
     return item
 
 

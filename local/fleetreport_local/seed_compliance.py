@@ -19,6 +19,7 @@ from fleetreport.compliance.events import (
     parse_event,
 )
 from fleetreport.compliance.ingest import store_event
+from fleetreport.compliance.keys import snapshot_sk
 from fleetreport.compliance.store import ComplianceWriter
 from fleetreport.compliance.timefmt import to_storage
 
@@ -70,6 +71,7 @@ def bulk_store(writer: ComplianceWriter, events: list[ComplianceEvent]) -> None:
     in 25-item batches, and each consumer's latest status applied once (with the writer's own rules)."""
     writer.register_tenant()
     latest: dict[str, ComplianceCreated] = {}
+    snapshots = [event for event in events if isinstance(event, ComplianceCreated)]
     with writer.table.batch_writer(overwrite_by_pkeys=["pk", "sk"]) as batch:
         for event in events:
             if isinstance(event, ComplianceCreated):
@@ -84,14 +86,8 @@ def bulk_store(writer: ComplianceWriter, events: list[ComplianceEvent]) -> None:
     for newest in latest.values():
         writer.advance_latest_status(newest.consumer, newest.snapshot)
     counted: dict[str, ComplianceCreated] = {}  # the snapshot with the greatest sort key counts now
-    for event in events:
-        if isinstance(event, ComplianceCreated):
-            best = counted.get(event.consumer.uuid)
-            if best is None or (best.snapshot.status_date, best.event_id) < (
-                event.snapshot.status_date,
-                event.event_id,
-            ):
-                counted[event.consumer.uuid] = event
+    for event in sorted(snapshots, key=lambda event: snapshot_sk(event.snapshot.status_date, event.event_id)):
+        counted[event.consumer.uuid] = event
     for event in counted.values():
         writer.count_snapshot(event.event_id, event.consumer.uuid, event.snapshot)
     for event in events:

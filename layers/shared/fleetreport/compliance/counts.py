@@ -75,6 +75,16 @@ class Counted:
     def with_deletion(self) -> Counted:
         return Counted(self.sort_key, self.status, self.owner_key, True)
 
+    def attributes(self, version: int) -> dict[str, Any]:
+        """The consumer item's `cnt_*` attributes for this state at `version`."""
+        return {
+            "cnt_sk": self.sort_key,
+            "cnt_status": self.status,
+            "cnt_owner": self.owner_key,
+            "cnt_deleted": self.deleted,
+            "cnt_v": version,
+        }
+
 
 class StatusCountsWriter:
     """Keeps one tenant's counts item in step with its consumers (the events path)."""
@@ -125,24 +135,18 @@ class StatusCountsWriter:
 
     def _consumer_update(self, key: dict[str, str], after: Counted, version: int) -> dict[str, Any]:
         condition = "cnt_v = :version" if version else "attribute_not_exists(cnt_v)"
-        values: dict[str, Any] = {
-            ":sk": after.sort_key,
-            ":status": after.status,
-            ":owner": after.owner_key,
-            ":deleted": after.deleted,
-            ":next": version + 1,
-        }
+        attributes = after.attributes(version + 1)
+        names = {f"#n{index}": name for index, name in enumerate(attributes)}
+        values: dict[str, Any] = {f":v{index}": value for index, value in enumerate(attributes.values())}
         if version:
             values[":version"] = version
         return {
             "Update": {
                 "TableName": self.table.name,
                 "Key": key,
-                "UpdateExpression": (
-                    "SET cnt_sk = :sk, cnt_status = :status, cnt_owner = :owner, "
-                    "cnt_deleted = :deleted, cnt_v = :next"
-                ),
+                "UpdateExpression": "SET " + ", ".join(f"#n{i} = :v{i}" for i in range(len(attributes))),
                 "ConditionExpression": condition,
+                "ExpressionAttributeNames": names,
                 "ExpressionAttributeValues": values,
             }
         }
