@@ -122,11 +122,8 @@ def test_today_costs_the_same_reads_however_many_changes_it_had(stack: Any) -> N
                 from_rollups = status_trend_from_rollups(ctx)
             assert from_rollups is not None
             assert from_rollups.days == run_from_snapshots(ctx).days
-            assert (
-                from_rollups.days[-1][1] == {"invalid": changed, "valid": 6 - changed}
-                if changed < 6
-                else {"invalid": 6}
-            )
+            expected_today = {"invalid": changed, "valid": 6 - changed} if changed < 6 else {"invalid": 6}
+            assert from_rollups.days[-1][1] == expected_today
             reads[(owner, end, wave)] = counter.items
     for owner, end in itertools.product(("", "acme"), ("", now.date().isoformat())):
         growth = reads[(owner, end, 1)] - reads[(owner, end, 0)]
