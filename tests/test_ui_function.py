@@ -106,7 +106,9 @@ def _static_files(*suffixes: str) -> list[Path]:
 
 def test_the_page_has_no_inline_script_style_or_handler_that_the_csp_would_block() -> None:
     index = (STATIC / "index.html").read_text()
-    assert all(src for src in re.findall(r"<script\b([^>]*)>", index) if "src=" in src)
+    sources = [re.search(r'\bsrc="/ui/([^"]+)"', attrs) for attrs in re.findall(r"<script\b([^>]*)>", index)]
+    assert sources and all(sources), "the page loads its code from files under /ui/"
+    assert all((STATIC / src.group(1)).is_file() for src in sources if src)
     assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", index)
     assert "<style" not in index
     for path in _static_files(".html", ".js"):
