@@ -58,6 +58,41 @@ HS256_ATTACKS: dict[str, Attack] = {
     "garbage token": lambda: ("Bearer abc.def.ghi", "invalid token"),
     "report key as a JWT": lambda: ("Bearer rpk_" + "0" * 64, "invalid token"),
 }
+# Correctly signed tokens whose claims have the wrong JSON type (or text with no UTF-8 form): each is
+# signed by the real signer of the configured algorithm, so only the claims can be refused.
+MISTYPED_CLAIMS: dict[str, dict[str, Any]] = {
+    "role a list": {"role": ["admin"]},
+    "role an object": {"role": {"admin": True}},
+    "role a number": {"role": 1},
+    "role true": {"role": True},
+    "owner a list": {"owner": ["t1"]},
+    "owner an object": {"owner": {"id": "t1"}},
+    "owner a number": {"owner": 1},
+    "owner a lone surrogate": {"owner": "t\ud800"},
+    "sub a number": {"sub": 7},
+    "sub a list": {"sub": ["user-1"]},
+    "sub a lone surrogate": {"sub": "user-\udfff"},
+    "permissions a list": {"role": "team", "permissions": ["apps"]},
+    "permissions a number": {"role": "team", "permissions": 1},
+    "permissions.apps a list": {"role": "team", "permissions": {"apps": ["edit"]}},
+    "permissions.apps.edit a string": {"role": "team", "permissions": {"apps": {"edit": "true"}}},
+    "permissions.apps.edit a number": {"role": "team", "permissions": {"apps": {"edit": 1}}},
+    "permissions.reports.read an object": {"role": "team", "permissions": {"reports": {"read": {}}}},
+    "allowed_apps an object": {"role": "team", "allowed_apps": {"a": 1}},
+    "allowed_apps a string": {"role": "team", "allowed_apps": "app-1"},
+    "allowed_apps holding a list": {"role": "team", "allowed_apps": [["app-1"]]},
+    "allowed_apps holding a lone surrogate": {"role": "team", "allowed_apps": ["\ud800"]},
+}
+# Registered claims of the wrong type: PyJWT checks these itself (its encoder even refuses some, so
+# they are signed by hand with the same secret).
+MISTYPED_REGISTERED: dict[str, tuple[dict[str, Any], str]] = {
+    "iss a list": ({"iss": [ISSUER]}, "invalid token issuer"),
+    "aud an object": ({"aud": {"aud": AUDIENCE}}, "invalid token audience"),
+    "exp a list": ({"exp": [later(600)]}, "invalid token"),
+    "nbf an object": ({"nbf": {}}, "invalid token"),
+    "iat a string": ({"iat": "now"}, "invalid token"),
+    "jti a number": ({"jti": 5}, "invalid token"),
+}
 RS256_ATTACKS: dict[str, Attack] = {
     "HS256 signed with the RSA public key": lambda: (
         f"Bearer {hmac_signed(valid(), RSA.public_pem, 'rsa-1')}",
@@ -124,6 +159,25 @@ def test_rs256_attack_is_401_on_every_route(
 ) -> None:
     configure(JWT_ALGORITHM="RS256", JWT_JWKS_URL=jwks.url)
     sweep(module_stack, *RS256_ATTACKS[case]())
+
+
+@pytest.mark.parametrize("case", list(MISTYPED_CLAIMS))
+def test_signed_claims_of_the_wrong_type_are_401_on_every_route(
+    module_stack: Any, configure: Callable[..., None], jwks: JwksServer, case: str
+) -> None:
+    configure(JWT_ALGORITHM="HS256", JWT_SECRET=HS_SECRET)
+    sweep(module_stack, f"Bearer {hs256(valid(**MISTYPED_CLAIMS[case]))}", "invalid token claims")
+    configure(JWT_ALGORITHM="RS256", JWT_JWKS_URL=jwks.url)
+    sweep(module_stack, f"Bearer {RSA.sign(valid(**MISTYPED_CLAIMS[case]))}", "invalid token claims")
+
+
+@pytest.mark.parametrize("case", list(MISTYPED_REGISTERED))
+def test_signed_registered_claims_of_the_wrong_type_are_401_on_every_route(
+    module_stack: Any, configure: Callable[..., None], case: str
+) -> None:
+    configure(JWT_ALGORITHM="HS256", JWT_SECRET=HS_SECRET)
+    overrides, message = MISTYPED_REGISTERED[case]
+    sweep(module_stack, f"Bearer {hmac_signed(valid(**overrides), HS_SECRET.encode())}", message)
 
 
 def test_the_sweep_covers_every_route_but_the_public_and_report_key_ones(module_stack: Any) -> None:

@@ -75,7 +75,7 @@ class InvalidClaims(ValueError):
 def principal_from_claims(claims: Mapping[str, Any]) -> Principal:
     """Build the principal from verified JWT claims; any missing or mistyped claim is an InvalidClaims."""
     role = claims.get("role")
-    if role not in ROLES:
+    if not isinstance(role, str) or role not in ROLES:  # a list or object is unhashable: check the type first
         raise InvalidClaims("role")
     return Principal(
         sub=_bounded_string(claims.get("sub"), MAX_SUB_LENGTH, "sub"),
@@ -89,9 +89,19 @@ def principal_from_claims(claims: Mapping[str, Any]) -> Principal:
 def _bounded_string(value: Any, limit: int, name: str) -> str:
     if not isinstance(value, str) or not value.strip() or len(value) > limit:
         raise InvalidClaims(name)
-    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+    if any(ord(c) < 32 or ord(c) == 127 for c in value) or not is_utf8_text(value):
         raise InvalidClaims(name)
     return value
+
+
+def is_utf8_text(value: str) -> bool:
+    """False for a string holding a lone UTF-16 surrogate (JSON's `"\\ud800"`): it has no UTF-8 form,
+    so it could never be written to storage as a key or attribute."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _owner(value: Any) -> str:
@@ -127,6 +137,10 @@ def _allowed_apps(value: Any) -> frozenset[str]:
         return frozenset()
     if not isinstance(value, list) or len(value) > MAX_ALLOWED_APPS:
         raise InvalidClaims("allowed_apps")
-    if not all(isinstance(app_id, str) and 0 < len(app_id) <= 128 for app_id in value):
+    if not all(_is_app_id(app_id) for app_id in value):
         raise InvalidClaims("allowed_apps")
     return frozenset(value)
+
+
+def _is_app_id(value: Any) -> bool:
+    return isinstance(value, str) and 0 < len(value) <= 128 and is_utf8_text(value)
