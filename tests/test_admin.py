@@ -138,7 +138,8 @@ def test_team_user_lists_only_allowed_apps(stack: Any) -> None:
     items = stack.http("GET", "/apps", headers=team(stack, [beta])).json()["items"]
     assert [item["id"] for item in items] == [beta]
     assert stack.http("GET", "/apps", headers=team(stack, [])).json() == {"items": []}
-    assert alpha
+    both = stack.http("GET", "/apps", headers=team(stack, [beta, alpha])).json()["items"]
+    assert [item["id"] for item in both] == [alpha, beta]
 
 
 # ---------------------------------------------------------------------- PATCH /apps/{app_id}
