@@ -72,8 +72,8 @@ def test_a_malformed_event_rejects_the_whole_request_and_names_the_field(stack: 
 def test_each_missing_or_malformed_field_has_its_own_message(stack: Any) -> None:
     good = compliance("c1", "2026-03-01T10:00:00Z")
     cases = [
-        ({k: v for k, v in good.items() if k != "id"}, "id: missing"),
-        ({**good, "target": None}, "target: missing"),
+        ({**good, "id": {"not": "an id"}}, "id: must be a string"),
+        ({**good, "target": 7}, "target: must be a string"),
         ({**good, "entity": "{not json"}, "entity: invalid JSON"),
         ({k: v for k, v in good.items() if k != "entity"}, "entity: missing"),
         ({**good, "entity": {"status": {"status": "valid", "date": "x"}}}, "entity.consumer: missing"),

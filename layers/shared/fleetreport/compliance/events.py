@@ -2,16 +2,21 @@
 
 Envelope: `{"id", "type", "target", "timestamp", "entity"}`; the entity may be an object or a JSON
 string, under `entity`, `newEntity` or `oldEntity` (in that order of preference). Only
-CONSUMER CREATED/DELETED and COMPLIANCE CREATED change anything; every other event is acknowledged
-and skipped. Parsing never touches storage, so a request can be validated whole before any write.
+CONSUMER CREATED/DELETED and COMPLIANCE CREATED change anything; every other event — an event without
+a `target` or `type` included, as Gutterball's EventManager skips one it has no handler for — is
+acknowledged and skipped. Candlepin sends its events with `"id": null` (the id is assigned when stored),
+so an event without an id gets one derived from its content: a redelivery derives the same id and is
+stored once. Parsing never touches storage, so a request can be validated whole before any write.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from typing import Any
 
+from fleetreport import jsontext
 from fleetreport.compliance.fields import (
     EventError,
     join,
@@ -82,8 +87,8 @@ def parse_event(raw: Any, path: str = "") -> ComplianceEvent:
     if not isinstance(raw, dict):
         raise EventError(path or "event", "must be a JSON object")
     event_id = _event_id(raw, path)
-    target = required_string(raw, "target", path).upper()
-    kind = required_string(raw, "type", path).upper()
+    target = (optional_string(raw, "target", path) or "").upper()
+    kind = (optional_string(raw, "type", path) or "").upper()
     if (target, kind) == ("CONSUMER", "CREATED"):
         entity, where = _entity(raw, path)
         consumer = consumer_from_entity(entity, where)
@@ -134,13 +139,21 @@ def _owner_key(owner: dict[str, Any], where: str) -> str | None:
 def _event_id(raw: dict[str, Any], path: str) -> str:
     value = raw.get("id")
     if value is None or value == "":
-        raise EventError(join(path, "id"), "missing")
+        return content_id(raw)
     if isinstance(value, bool) or not isinstance(value, (str, int)):
         raise EventError(join(path, "id"), "must be a string")
     text = str(value)
     if len(text) > MAX_ID_LENGTH:
         raise EventError(join(path, "id"), "too long")
     return text
+
+
+def content_id(raw: dict[str, Any]) -> str:
+    """A stable id for an event sent without one: the SHA-256 of its canonical JSON (id left out, keys
+    sorted, non-ASCII escaped so lone surrogates hash too). Equal content means the same event."""
+    content = {key: value for key, value in raw.items() if key != "id"}
+    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return "sha256:" + hashlib.sha256(canonical.encode("ascii")).hexdigest()
 
 
 def _entity(raw: dict[str, Any], path: str) -> tuple[dict[str, Any], str]:
@@ -152,7 +165,7 @@ def _entity(raw: dict[str, Any], path: str) -> tuple[dict[str, Any], str]:
         where = join(path, key)
         if isinstance(value, str):
             try:
-                value = json.loads(value)
+                value = jsontext.loads(value)  # no lone surrogates: they cannot be stored
             except (ValueError, RecursionError):
                 raise EventError(where, "invalid JSON") from None
         if not isinstance(value, dict):
