@@ -16,7 +16,6 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from fleetreport import jsontext
 from fleetreport.compliance.fields import (
     EventError,
     join,
@@ -165,7 +164,7 @@ def _entity(raw: dict[str, Any], path: str) -> tuple[dict[str, Any], str]:
         where = join(path, key)
         if isinstance(value, str):
             try:
-                value = jsontext.loads(value)  # no lone surrogates: they cannot be stored
+                value = json.loads(value)
             except (ValueError, RecursionError):
                 raise EventError(where, "invalid JSON") from None
         if not isinstance(value, dict):
