@@ -208,6 +208,8 @@ function groupFacts(group) {
         ["Details rejected", formatNumber(stats.details_rejected)],
         ["Status", badge(group.status)],
         ["Resolved", group.resolved_at ? `${formatTime(group.resolved_at)} by ${group.resolved_by ?? "?"}` : null],
+        ["Muted until", group.mute_until ? formatTime(group.mute_until) : null],
+        ["Muted until count", group.mute_ends_at_count ? formatNumber(group.mute_ends_at_count) : null],
         ["Tags", (group.tags || []).length ? (group.tags || []).map((t) => h("span", { class: "tag" }, t)) : null],
         ["Created", formatTime(group.created_at)],
         ["Updated", formatTime(group.updated_at)],
@@ -222,6 +224,9 @@ function triageForm(group, save) {
   const status = select({ name: "status" }, STATUSES, group.status || "open");
   const tags = h("input", { name: "tags", value: (group.tags || []).join(", "), autocomplete: "off" });
   const note = h("textarea", { name: "note", rows: 4 }, group.note || "");
+  // A conditional mute (SPEC §10): the group reopens at this time or after N more reports.
+  const muteUntil = h("input", { name: "mute_until", type: "datetime-local" });
+  const muteCount = h("input", { name: "mute_until_count", type: "number", min: 1, step: 1, inputmode: "numeric" });
   const form = h(
     "form",
     { class: "card triage", "aria-labelledby": "triage-title" },
@@ -229,6 +234,8 @@ function triageForm(group, save) {
     field("Status", status),
     field("Tags", tags, "Separated by commas or spaces; letters, digits, . _ - (up to 20)."),
     field("Note", note, "Up to 2000 bytes. Empty clears it."),
+    field("Mute until", muteUntil, "With status muted: reopen on the first report after this time (your time zone)."),
+    field("Mute for N more reports", muteCount, "With status muted: reopen after this many more reports."),
     h("div", { class: "actions" }, h("button", { type: "submit" }, "Save")),
   );
   form.addEventListener("submit", async (event) => {
@@ -239,6 +246,11 @@ function triageForm(group, save) {
     const newTags = splitTags(tags.value);
     if (newTags.join(",") !== (group.tags || []).join(",")) body.tags = newTags;
     if (note.value !== (group.note || "")) body.note = note.value;
+    if (muteUntil.value || muteCount.value) {
+      body.status = status.value; // the API wants the status with the bounds (and answers 400 unless muted)
+      if (muteUntil.value) body.mute_until = new Date(muteUntil.value).toISOString();
+      if (muteCount.value) body.mute_until_count = Number(muteCount.value);
+    }
     await save(body);
   });
   return form;

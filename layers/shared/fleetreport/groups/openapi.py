@@ -44,6 +44,8 @@ GROUP = {
         "note": _STRING,
         "resolved_at": _TIME,
         "resolved_by": _STRING,
+        "mute_until": {**_TIME, "description": "a conditional mute ends at this instant (next report)"},
+        "mute_ends_at_count": {**_INT, "description": "a conditional mute ends when count reaches this"},
         "created_at": _TIME,
         "updated_at": _TIME,
     },
@@ -176,7 +178,8 @@ PATCH_RESPONSES = _responses(
     {"type": "object", "properties": {"group_hash": _HASH, "updated": {"type": "boolean"}}},
     {
         400: "invalid request body, no fields to update, invalid status, invalid tags, invalid note, "
-        "note too long",
+        "note too long, invalid mute_until, invalid mute_until_count, "
+        "mute_until and mute_until_count need status muted",
         **_JWT_ERRORS,
         404: "report group not found",
     },
@@ -195,6 +198,17 @@ PATCH_BODY = {
                         "items": {"type": "string", "pattern": "^[a-zA-Z0-9._-]{1,64}$"},
                     },
                     "note": {"type": "string", "description": "at most 2000 bytes; empty clears"},
+                    "mute_until": {
+                        **_TIME,
+                        "description": "with status muted: the group reopens (group.unmuted) on the "
+                        "first report after this instant (must be in the future)",
+                    },
+                    "mute_until_count": {
+                        "type": "integer",
+                        "minimum": 1,
+                        "maximum": 1_000_000_000,
+                        "description": "with status muted: the group reopens after N more reports",
+                    },
                 },
             }
         ),

@@ -8,7 +8,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-_OPTIONAL_TRIAGE = ("tags", "note", "resolved_at", "resolved_by")
+_OPTIONAL_TRIAGE = ("tags", "note", "resolved_at", "resolved_by", "mute_until", "mute_ends_at_count")
 
 
 def _int(value: Any) -> int:
@@ -39,7 +39,7 @@ def group_json(item: dict[str, Any]) -> dict[str, Any]:
     for name in _OPTIONAL_TRIAGE:
         value = item.get(name)
         if value:
-            body[name] = list(value) if name == "tags" else value
+            body[name] = list(value) if name == "tags" else _int(value) if name.endswith("count") else value
     body["created_at"] = item.get("created_at", "")
     body["updated_at"] = item.get("updated_at", "")
     return body
