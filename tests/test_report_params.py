@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from compliance_support import shared_stack
+from fleetreport.reports.catalogue import find_report
+from fleetreport.reports.params import QueryParams, validate
 
 
 @pytest.fixture(scope="module")
@@ -50,35 +53,51 @@ def accepted(stack: Any, key: str, query: list[tuple[str, str]] | str) -> Any:
 
 
 @pytest.mark.parametrize(
-    "value",
+    ("value", "instant"),
     [
-        "2015-02-11T07:56:16.000-0400",
-        "2015-02-11T07:56:16.000-04:00",
-        "2015-02-11T07:56:16.000Z",
-        "2015-02-11T07:56:16-0400",
-        "2015-02-11T07:56:16+04:00",
-        "2015-02-11T07:56:16Z",
-        "2015-02-11T07:56:16",
-        "2015-02-11 07:56:16",
-        "2015-02-11 07:56:16.123+0000",
-        "2015-02-11T07:56:16.000 0400",  # an unencoded '+' arrives as a space
-        "2015-02-11",
+        ("2015-02-11T07:56:16.000-0400", "2015-02-11T11:56:16+00:00"),
+        ("2015-02-11T07:56:16.000-04:00", "2015-02-11T11:56:16+00:00"),
+        ("2015-02-11T07:56:16.000Z", "2015-02-11T07:56:16+00:00"),
+        ("2015-02-11T07:56:16-0400", "2015-02-11T11:56:16+00:00"),
+        ("2015-02-11T07:56:16+04:00", "2015-02-11T03:56:16+00:00"),
+        ("2015-02-11T07:56:16Z", "2015-02-11T07:56:16+00:00"),
+        ("2015-02-11T07:56:16", "2015-02-11T07:56:16+00:00"),  # no zone: the report's (UTC)
+        ("2015-02-11 07:56:16", "2015-02-11T07:56:16+00:00"),
+        ("2015-02-11 07:56:16.123+0000", "2015-02-11T07:56:16.123000+00:00"),
+        ("2015-02-11T07:56:16.000 0400", "2015-02-11T03:56:16+00:00"),  # an unencoded '+' arrives as a space
+        ("2015-02-11", "2015-02-11T00:00:00+00:00"),
     ],
 )
-def test_on_date_accepts_every_documented_format(stack: Any, value: str) -> None:
+def test_on_date_accepts_every_documented_format(stack: Any, value: str, instant: str) -> None:
     assert accepted(stack, "consumer_status", [("on_date", value)]) == []
+    params = validate(find_report("consumer_status").parameters, QueryParams([("on_date", value)]))
+    start = params.start_instant("on_date")
+    assert start is not None and start.astimezone(UTC).isoformat() == instant
 
 
-@pytest.mark.parametrize(
-    "value", ["", "yesterday", "2015-13-01", "2015-02-30", "2015-02-11T25:00:00", "11/02/2015"]
-)
 def test_on_date_rejects_anything_else(stack: Any, value: str) -> None:
     assert rejected(stack, "consumer_status", [("on_date", value)]) == f"on_date: {DATETIME}"
 
 
-@pytest.mark.parametrize("value", ["true", "FALSE", "1", "0", "yes", "No", "y", "N", "on", "OFF"])
-def test_booleans_accept_the_usual_spellings(stack: Any, value: str) -> None:
+@pytest.mark.parametrize(
+    ("value", "meaning"),
+    [
+        ("true", True),
+        ("FALSE", False),
+        ("1", True),
+        ("0", False),
+        ("yes", True),
+        ("No", False),
+        ("y", True),
+        ("N", False),
+        ("on", True),
+        ("OFF", False),
+    ],
+)
+def test_booleans_accept_the_usual_spellings(stack: Any, value: str, meaning: bool) -> None:
     accepted(stack, "consumer_status", [("management_enabled", value), ("include_reasons", value)])
+    params = validate(find_report("consumer_status").parameters, QueryParams([("include_reasons", value)]))
+    assert params.boolean("include_reasons", default=not meaning) is meaning
 
 
 @pytest.mark.parametrize("name", ["management_enabled", "custom_results", "include_reasons"])
@@ -173,11 +192,24 @@ def test_status_trend_years_before_2000_are_refused(stack: Any, value: str) -> N
 
 
 @pytest.mark.parametrize(
-    "zone",
-    ["gmt", "GMT", "UTC", "america/chicago", "Europe/Berlin", "GMT-0600", "GMT+05:30", "gmt+5", "GMT-12"],
+    ("zone", "hours"),
+    [
+        ("gmt", 0),
+        ("GMT", 0),
+        ("UTC", 0),
+        ("america/chicago", -6),
+        ("Europe/Berlin", 1),
+        ("GMT-0600", -6),
+        ("GMT+05:30", 5.5),
+        ("gmt+5", 5),
+        ("GMT-12", -12),
+    ],
 )
-def test_time_zones_by_name_or_gmt_offset_any_case(stack: Any, zone: str) -> None:
+def test_time_zones_by_name_or_gmt_offset_any_case(stack: Any, zone: str, hours: float) -> None:
+    """Accepted, and read as that zone: its offset from UTC in mid-January."""
     assert accepted(stack, "status_trend", [("timezone", zone)]) == {}
+    params = validate(find_report("status_trend").parameters, QueryParams([("timezone", zone)]))
+    assert params.zone.utcoffset(datetime(2026, 1, 15, 12)) == timedelta(hours=hours)
 
 
 @pytest.mark.parametrize("zone", ["Mars/Olympus", "GMT+25", "GMT+05:75", "+05:00", "EST+5", ""])
