@@ -8,11 +8,24 @@ from typing import Any
 
 import pytest
 from fleetreport.errors import RateLimited
-from fleetreport.groups.ratelimit import enforce_rate_limits, windows_for
+from fleetreport.groups.ratelimit import (
+    RefusalMemory,
+    device_digest,
+    enforce_rate_limits,
+    refusal_memory,
+    use_refusal_memory,
+    windows_for,
+)
 from fleetreport.settings import get_settings
 from groups_support import group_item, ingest, make_app, report
 
 HASH = hashlib.sha256(b"test|1.4.2|stable|windows|amd64|update_failure|checksum_mismatch").hexdigest()
+
+
+@pytest.fixture(autouse=True)
+def fresh_memory() -> None:
+    """Each test is a fresh container: no window is known full from an earlier test."""
+    use_refusal_memory(RefusalMemory())
 
 
 def limits(settings_env: Any, key: int = 0, device: int = 0, group: int = 0) -> None:
@@ -158,3 +171,48 @@ def test_limited_requests_are_measured(stack: Any, settings_env: Any, capsys: An
     ingest(stack, key, report(), device="a")
     ingest(stack, key, report(), device="a")
     assert '"RateLimited"' in capsys.readouterr().out
+
+
+def test_a_window_found_full_is_refused_from_memory_without_writing(stack: Any, settings_env: Any) -> None:
+    """The group window refuses device b (its key and device units are handed back); device c is then
+    refused from the container's memory: it takes no unit anywhere, so no counter of its exists."""
+    _, key = make_app(stack)
+    limits(settings_env, key=100, device=1, group=1)
+    assert ingest(stack, key, report(), device="a").status == 202
+    assert limited(ingest(stack, key, report(), device="b"), 60)
+    counters = stack.table("CountersTable")
+    before = {item["counter"]: item["n"] for item in counters.scan()["Items"]}
+    assert limited(ingest(stack, key, report(), device="c"), 60)
+    after = {item["counter"]: item["n"] for item in counters.scan()["Items"]}
+    assert after == before
+    assert not any(device_digest("c") in counter for counter in after)
+    assert ingest(stack, key, report(reason="other"), device="c").status == 202  # other windows: not known
+
+
+def test_a_remembered_window_is_forgotten_when_it_ends(stack: Any, settings_env: Any) -> None:
+    limits(settings_env, group=1)
+    settings = get_settings()
+    start = datetime(2026, 5, 20, 10, 30, 15, tzinfo=UTC)
+
+    def attempt(now: datetime, device: str) -> bool:
+        windows = windows_for(settings, key_id="k", app_id="a", group_hash=HASH, device_id=device, now=now)
+        try:
+            enforce_rate_limits(settings, windows, now)
+        except RateLimited:
+            return False
+        return True
+
+    assert attempt(start, "a")
+    assert not attempt(start.replace(second=20), "b")  # found full in the store, then remembered
+    [group] = windows_for(settings, key_id="k", app_id="a", group_hash=HASH, device_id="c", now=start)
+    assert refusal_memory().known_full(group, start)
+    assert attempt(start.replace(minute=31, second=0), "c")  # a new window: asked of the store again
+
+
+def test_a_window_is_known_full_only_at_the_limit_it_was_found_at(stack: Any, settings_env: Any) -> None:
+    _, key = make_app(stack)
+    limits(settings_env, group=1)
+    assert ingest(stack, key, report(), device="a").status == 202
+    assert ingest(stack, key, report(), device="b").status == 429
+    limits(settings_env, group=3)  # raised: the window is asked of the store again
+    assert ingest(stack, key, report(), device="c").status == 202

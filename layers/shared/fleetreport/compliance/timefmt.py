@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
+from fleetreport import clock
+
 # Candlepin sends ISO 8601 with `Z`, `+0000` or `+00:00`, with or without fractions; or epoch millis.
 _ISO = re.compile(
     r"^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?"
@@ -80,4 +82,4 @@ def format_with_offset(instant: datetime) -> str:
 
 
 def utc_now() -> datetime:
-    return datetime.now(UTC)
+    return clock.now()

@@ -6,6 +6,8 @@ import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from fleetreport import clock
+
 # The order of the dimensions is the order of the spec's "missing <field>" checks and of the hash.
 FIELDS: tuple[str, ...] = (
     "application.name",
@@ -57,4 +59,4 @@ def format_time(moment: datetime) -> str:
 
 
 def utc_now() -> datetime:
-    return datetime.now(UTC)
+    return clock.now()

@@ -4,12 +4,18 @@ Each window is one counter item, bumped with a conditional `ADD n 1` that only s
 limit: a refused request leaves its own window untouched, and windows bumped before it in the same
 request are handed back, so a limited request is not counted anywhere. The store failing never
 blocks ingestion (fail open): it is logged and counted in the `RateLimiterErrors` metric.
+
+A window found full is remembered by the container until it ends (`RefusalMemory`): during a crash
+storm the requests after it are refused from memory and write nothing, so neither the window's own
+counter nor the ones checked before it (taken, then handed back) become the table's hottest items
+(SPEC §9, W1; docs/performance.md, "scale model").
 """
 
 from __future__ import annotations
 
 import hashlib
 import math
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -23,6 +29,7 @@ from fleetreport.settings import Settings
 from fleetreport.storage.aws import table
 
 _TTL_GRACE_SECONDS = 3600
+_MEMORY_SIZE = 4096  # windows remembered per container; expired ones are dropped first
 
 
 @dataclass(frozen=True)
@@ -35,6 +42,40 @@ class Window:
 
     def seconds_left(self, now: datetime) -> int:
         return max(1, math.ceil((self.ends_at - now).total_seconds()))
+
+
+class RefusalMemory:
+    """The windows this container found full, until each ends. Keyed by counter and limit: a window is
+    only known full at the limit it was found full at (a raised limit forgets it)."""
+
+    def __init__(self) -> None:
+        self._full: dict[tuple[str, int], datetime] = {}
+
+    def known_full(self, window: Window, now: datetime) -> bool:
+        ends_at = self._full.get((window.counter, window.limit))
+        return ends_at is not None and now < ends_at
+
+    def remember(self, window: Window, now: datetime) -> None:
+        if len(self._full) >= _MEMORY_SIZE:
+            self._full = {key: ends for key, ends in self._full.items() if now < ends}
+            if len(self._full) >= _MEMORY_SIZE:
+                self._full.clear()
+        self._full[(window.counter, window.limit)] = window.ends_at
+
+
+# One memory per container: a Lambda container's process (the default), or whatever context a model
+# of many containers in one process runs each of them in (bench/storm).
+_PROCESS_MEMORY = RefusalMemory()
+_MEMORY: ContextVar[RefusalMemory | None] = ContextVar("rate_limit_refusals", default=None)
+
+
+def refusal_memory() -> RefusalMemory:
+    return _MEMORY.get() or _PROCESS_MEMORY
+
+
+def use_refusal_memory(memory: RefusalMemory) -> None:
+    """Give the current context (a simulated container, a test) its own memory."""
+    _MEMORY.set(memory)
 
 
 def device_digest(device_id: str) -> str:
@@ -73,6 +114,10 @@ def enforce_rate_limits(settings: Settings, windows: list[Window], now: datetime
     """
     if not windows:
         return []
+    memory = refusal_memory()
+    for window in windows:
+        if memory.known_full(window, now):
+            _refuse(window, now)  # the request would end refused: it need not take and hand back units
     counters = table(settings.counters_table)
     taken: list[Window] = []
     for window in windows:
@@ -82,11 +127,16 @@ def enforce_rate_limits(settings: Settings, windows: list[Window], now: datetime
             _fail_open(error)
             return taken
         if not allowed:
+            memory.remember(window, now)
             _give_back(counters, taken)
-            metrics.add_metric(name="RateLimited", unit=MetricUnit.Count, value=1)
-            raise RateLimited(window.seconds_left(now))
+            _refuse(window, now)
         taken.append(window)
     return taken
+
+
+def _refuse(window: Window, now: datetime) -> None:
+    metrics.add_metric(name="RateLimited", unit=MetricUnit.Count, value=1)
+    raise RateLimited(window.seconds_left(now))
 
 
 def release_rate_limits(settings: Settings, taken: list[Window]) -> None:
