@@ -75,6 +75,9 @@ def test_on_date_accepts_every_documented_format(stack: Any, value: str, instant
     assert start is not None and start.astimezone(UTC).isoformat() == instant
 
 
+@pytest.mark.parametrize(
+    "value", ["", "yesterday", "2015-13-01", "2015-02-30", "2015-02-11T25:00:00", "11/02/2015"]
+)
 def test_on_date_rejects_anything_else(stack: Any, value: str) -> None:
     assert rejected(stack, "consumer_status", [("on_date", value)]) == f"on_date: {DATETIME}"
 
