@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -167,6 +168,22 @@ def test_demo_seed_gives_every_report_something_to_show(stack: Any) -> None:
     trend = report_json(stack, "status_trend", owner="demo")
     assert sum(list(trend.values())[-1].values()) == 17  # 18 consumers, one deleted
     assert len(report_json(stack, "consumer_status", [("owner", "globex")], owner="demo")) == 6
-    assert report_json(stack, "status_trend", [("management_enabled", "1")], owner="demo")
+    managed = report_json(stack, "status_trend", [("management_enabled", "1")], owner="demo")
+    expected = latest_managed_statuses(seed_compliance.demo_events(datetime.now(UTC)))
+    assert sum(expected.values()) == 5  # consumers 0, 4, 8, 12 and 16 hold the managed subscription
+    assert list(managed.values())[-1] == expected
     uuid = "00000000-demo-4000-8000-000000000000"
     assert len(report_json(stack, "consumer_trend", [("consumer_uuid", uuid)], owner="demo")) > 5
+
+
+def latest_managed_statuses(events: list[dict[str, Any]]) -> dict[str, int]:
+    """Today's management_enabled=1 counts, from the seed's own events: each consumer under the status of
+    its latest snapshot with a management-enabled entitlement (the filter applies to the snapshots)."""
+    latest: dict[str, str] = {}
+    for event in sorted(events, key=lambda event: event["timestamp"]):
+        entity = event["entity"]
+        if event["target"] != "COMPLIANCE":
+            continue
+        if any(e["attributes"].get("management_enabled") == "1" for e in entity["entitlements"]):
+            latest[entity["consumer"]["uuid"]] = entity["status"]["status"]
+    return dict(Counter(latest.values()))
