@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fleetreport_local.template import load_template
 
 SPEC_ROUTES = {
@@ -62,3 +64,167 @@ def test_ingest_gets_the_spec_defaults() -> None:
     assert env["REPORTS_MAX_DETAILS_DECOMPRESSED_BYTES"] == "1048576"
     assert env["REPORTS_MAX_BLOBS_PER_GROUP"] == "10"
     assert env["REPORTS_RATE_LIMIT_PER_KEY_PER_MINUTE"] == "100"
+
+
+# ---------------------------------------------------------------- production on AWS (SPEC §11)
+# Each check walks the template's own resources, so a function, table or dead-letter queue added
+# later without its alarm fails here instead of going unwatched.
+
+
+def _resources(kind: str) -> dict[str, dict[str, Any]]:
+    return {name: res for name, res in load_template().raw["Resources"].items() if res["Type"] == kind}
+
+
+def _alarms() -> dict[str, dict[str, Any]]:
+    return {name: res["Properties"] for name, res in _resources("AWS::CloudWatch::Alarm").items()}
+
+
+def _api_functions() -> dict[str, dict[str, Any]]:
+    return {
+        name: res["Properties"]
+        for name, res in _resources("AWS::Serverless::Function").items()
+        if any(e["Type"] == "HttpApi" for e in res["Properties"].get("Events", {}).values())
+    }
+
+
+def _dead_letter_queues() -> set[str]:
+    """Logical ids of every queue something dead-letters into (SAM names the queues it creates)."""
+    queues = set()
+    for res in _resources("AWS::SQS::Queue").values():
+        target = res["Properties"].get("RedrivePolicy", {}).get("deadLetterTargetArn")
+        if target:
+            queues.add(target["Fn::GetAtt"][0])
+    for name, res in _resources("AWS::Serverless::Function").items():
+        for event_id, event in res["Properties"].get("Events", {}).items():
+            config = event.get("Properties", {}).get("DeadLetterConfig")
+            if config and config.get("Type") == "SQS":
+                queues.add(f"{name}{event_id}Queue")
+            elif config and "Arn" in config:
+                queues.add(config["Arn"]["Fn::GetAtt"][0])
+        target = res["Properties"].get("DeadLetterQueue", {}).get("TargetArn")
+        if target:
+            queues.add(target["Fn::GetAtt"][0])
+    return queues
+
+
+def _notifies_the_alarm_topic(alarm: dict[str, Any]) -> bool:
+    return alarm.get("AlarmActions") == {
+        "Fn::If": [
+            "NotifyAlarms",
+            [{"Fn::If": ["UseAlarmTopicArn", {"Ref": "AlarmTopicArn"}, {"Ref": "AlarmTopic"}]}],
+            {"Ref": "AWS::NoValue"},
+        ]
+    }
+
+
+def test_functions_run_on_arm64() -> None:
+    globals_ = load_template().raw["Globals"]["Function"]
+    assert globals_["Architectures"] == ["arm64"]
+    for name, res in _resources("AWS::Serverless::Function").items():
+        assert res["Properties"].get("Architectures", ["arm64"]) == ["arm64"], name
+
+
+def test_api_functions_use_snapstart_behind_a_published_alias() -> None:
+    runtime = load_template().raw["Globals"]["Function"]["Runtime"]
+    assert runtime >= "python3.12"  # SnapStart for Python starts at 3.12
+    functions = _api_functions()
+    assert {"IngestFunction", "GroupsFunction", "AdminFunction", "RunReportFunction"} <= set(functions)
+    for name, props in functions.items():
+        # SAM points the HttpApi integration (and any SQS mapping) at the alias it publishes.
+        assert props.get("AutoPublishAlias") == "live", name
+        assert props.get("SnapStart") == {"ApplyOn": "PublishedVersions"}, name
+
+
+def test_http_api_default_route_throttling_comes_from_parameters() -> None:
+    template = load_template()
+    settings = template.raw["Resources"]["HttpApi"]["Properties"]["DefaultRouteSettings"]
+    assert settings == {
+        "ThrottlingBurstLimit": {"Ref": "ApiThrottlingBurstLimit"},
+        "ThrottlingRateLimit": {"Ref": "ApiThrottlingRateLimit"},
+    }
+    for parameter in ("ApiThrottlingBurstLimit", "ApiThrottlingRateLimit"):
+        assert template.raw["Parameters"][parameter]["Type"] == "Number"
+        assert int(template.raw["Parameters"][parameter]["Default"]) > 0
+
+
+def test_every_dead_letter_queue_alarms_on_its_first_message() -> None:
+    watched = set()
+    for alarm in _alarms().values():
+        if alarm.get("MetricName") == "ApproximateNumberOfMessagesVisible":
+            assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (0, "GreaterThanThreshold")
+            [dimension] = alarm["Dimensions"]
+            watched.add(dimension["Value"]["Fn::GetAtt"][0])
+    assert {"ComplianceEventsDLQ", "RollupFunctionDailyQueue"} <= _dead_letter_queues()
+    assert _dead_letter_queues() <= watched
+
+
+def test_every_function_alarms_on_errors_and_throttles() -> None:
+    watched: dict[str, set[str]] = {}
+    for alarm in _alarms().values():
+        if alarm.get("Namespace") == "AWS/Lambda":
+            [dimension] = alarm["Dimensions"]
+            watched.setdefault(dimension["Value"]["Ref"], set()).add(alarm["MetricName"])
+    for name in _resources("AWS::Serverless::Function"):
+        assert watched.get(name) == {"Errors", "Throttles"}, name
+
+
+def test_every_table_alarms_on_throttled_requests() -> None:
+    expressions = [
+        query["Expression"]["Fn::Sub"]
+        for alarm in _alarms().values()
+        for query in alarm.get("Metrics", [])
+        if isinstance(query.get("Expression"), dict)
+    ]
+    for name in _resources("AWS::DynamoDB::Table"):
+        assert any(
+            "SUM(ThrottledRequests)" in text and f"TableName = '${{{name}}}'" in text for text in expressions
+        ), name
+
+
+def test_api_5xx_rate_alarm_divides_errors_by_requests() -> None:
+    alarm = _alarms()["Api5xxRateAlarm"]
+    queries = {query["Id"]: query for query in alarm["Metrics"]}
+    assert queries["errors"]["MetricStat"]["Metric"]["MetricName"] == "5xx"
+    assert queries["requests"]["MetricStat"]["Metric"]["MetricName"] == "Count"
+    assert "errors / requests" in queries["rate"]["Expression"]
+    assert alarm["Threshold"] == {"Ref": "Alarm5xxRatePercent"}
+
+
+def test_rollup_lag_alarm_watches_what_the_rollup_emits_and_a_silent_rollup() -> None:
+    alarm = _alarms()["RollupLagAlarm"]
+    assert (alarm["Namespace"], alarm["MetricName"]) == ("fleetreport", "RollupLagHours")
+    assert alarm["Dimensions"] == [{"Name": "service", "Value": "rollup"}]
+    assert alarm["Threshold"] == {"Ref": "RollupLagAlarmHours"}
+    assert alarm["TreatMissingData"] == "breaching"  # no run at all is lag too
+    namespace = load_template().raw["Globals"]["Function"]["Environment"]["Variables"]
+    assert namespace["POWERTOOLS_METRICS_NAMESPACE"] == "fleetreport"
+
+
+def test_webhook_delivery_failures_alarm_reads_the_metric_from_any_function() -> None:
+    [query] = _alarms()["WebhookDeliveryFailuresAlarm"]["Metrics"]
+    assert query["Expression"] == "SELECT SUM(WebhookDeliveryFailures) FROM fleetreport"
+
+
+def test_every_alarm_notifies_the_optional_topic() -> None:
+    for name, alarm in _alarms().items():
+        assert _notifies_the_alarm_topic(alarm), name
+
+
+def test_alarm_topic_exists_only_for_an_email_without_a_topic_arn() -> None:
+    cases = {
+        ("", ""): (False, False),
+        ("ops@example.com", ""): (True, True),
+        ("", "arn:aws:sns:us-east-1:123456789012:ops"): (False, True),
+        ("ops@example.com", "arn:aws:sns:us-east-1:123456789012:ops"): (False, True),
+    }
+    for (email, arn), (creates, notifies) in cases.items():
+        template = load_template(parameters={"AlarmEmail": email, "AlarmTopicArn": arn})
+        assert ("AlarmTopic" in template.resources("AWS::SNS::Topic")) is creates, (email, arn)
+        assert template.condition_holds("NotifyAlarms") is notifies, (email, arn)
+
+
+def test_one_dashboard() -> None:
+    [dashboard] = _resources("AWS::CloudWatch::Dashboard").values()
+    body = dashboard["Properties"]["DashboardBody"]["Fn::Sub"]
+    for metric in ("5xx", "ThrottledRequests", "RollupLagHours", "WebhookDeliveryFailures"):
+        assert metric in body

@@ -140,6 +140,12 @@ class Template:
             return str(left) == str(right)
         if "Fn::Not" in value:
             return not self.resolve(value["Fn::Not"][0], endpoint)
+        if "Fn::And" in value:
+            return all(self.resolve(v, endpoint) for v in value["Fn::And"])
+        if "Fn::Or" in value:
+            return any(self.resolve(v, endpoint) for v in value["Fn::Or"])
+        if set(value) == {"Condition"}:  # a condition used inside Fn::And/Or/Not
+            return self.condition_holds(value["Condition"])
         if "Fn::Sub" in value:
             text = value["Fn::Sub"]
             return re.sub(
@@ -215,6 +221,9 @@ def _table_spec(name: str, props: dict[str, Any]) -> dict[str, Any]:
     }
     if props.get("GlobalSecondaryIndexes"):
         spec["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
+    stream = props.get("StreamSpecification")
+    if stream:  # CloudFormation names the view type only; the API also wants the switch
+        spec["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": stream["StreamViewType"]}
     return spec
 
 
