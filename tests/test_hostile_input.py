@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 import pytest
 from compliance_support import compliance
-from fleetreport_local.apigw import http_api_event
+from fleetreport_local.apigw import http_api_event, sqs_event
 from fleetreport_local.invoker import HttpResult, to_http_result
 from groups_support import gzip_details, ingest, make_app, report
 from hostile_support import TEXT, check_answer, described_or_noise, operations, query_value
@@ -320,3 +320,109 @@ def test_unicode_filters_find_nothing_and_break_nothing(module_stack: Any, mine:
     run = checked(module_stack, "GET /reports/{report_key}/run", "GET", "/reports/consumer_status/run",
                   headers=mine.admin, query={"owner": "名前"})  # fmt: skip
     assert (run.status, run.json()) == (200, [])
+
+
+# ---------------------------------------------------------------------- lone UTF-16 surrogates
+# `"\ud800"` is valid JSON text but decodes to a str with no UTF-8 form: no store can keep it.
+SURROGATES = ["\ud800", "x\udfff", "\udbff\udbff"]
+
+
+def with_surrogate(body: Any, text: str) -> Any:
+    """The body with `text` in its first string value (or as an extra field: unknown fields count too)."""
+    if isinstance(body, dict):
+        for name, value in body.items():
+            if isinstance(value, str):
+                return {**body, name: text}
+            if isinstance(value, dict):
+                return {**body, name: with_surrogate(value, text)}
+        return {**body, "extra": text}
+    if isinstance(body, list):
+        return [with_surrogate(body[0], text), *body[1:]] if body else [{"type": text}]
+    return text
+
+
+@pytest.mark.parametrize("route", BODY_ROUTES)
+def test_a_lone_surrogate_in_a_body_is_an_invalid_body(module_stack: Any, mine: World, route: str) -> None:
+    method, path, headers = body_request(mine, route)
+    good = GOOD_BODIES.get(route, BODIES.get(route))
+    for n, text in enumerate(SURROGATES):
+        for body in (with_surrogate(good, text), {"unknown": text} if isinstance(good, dict) else [text]):
+            raw = json.dumps(body)  # ensure_ascii: the surrogate travels as the escape `\ud800`
+            assert "\\ud" in raw
+            answer = checked(module_stack, route, method, path, headers={**headers, "X-Device-ID": f"s{n}"},
+                             body=raw)  # fmt: skip
+            assert (answer.status, answer.json()) == (400, INVALID_BODY), (route, raw[:80])
+
+
+@pytest.mark.parametrize("route", [key for key in BODY_ROUTES if key not in REPORT_KEY_ROUTES])
+def test_an_anonymous_body_with_a_lone_surrogate_is_401(module_stack: Any, mine: World, route: str) -> None:
+    method, path, _ = body_request(mine, route)
+    answer = checked(module_stack, route, method, path, body='{"name": "\\ud800"}')
+    assert (answer.status, answer.json()) == (401, {"error": "missing authorization header"})
+
+
+def test_a_valid_surrogate_pair_is_still_text(module_stack: Any, mine: World) -> None:
+    """Only lone surrogates are refused: an escaped pair is an ordinary character (here U+1F4A5)."""
+    path = f"/reports/groups/{mine.group_hash}"
+    answer = module_stack.http("PATCH", path, headers=mine.admin, body='{"note": "boom \\ud83d\\udca5"}')
+    assert answer.status == 200, answer.text
+    assert module_stack.http("GET", path, headers=mine.admin).json()["note"] == "boom \U0001f4a5"
+
+
+def test_a_lone_surrogate_inside_a_json_string_entity_names_the_entity(
+    module_stack: Any, mine: World
+) -> None:
+    event = compliance("c-sur", "2026-05-21T10:00:00.000+0000")
+    event["entity"] = event["entity"].replace('"c-sur"', '"c-sur\\ud800"')  # escaped inside the string
+    answer = checked(module_stack, "POST /events", "POST", "/events", headers=mine.admin, body=[event])
+    assert answer.status == 400 and "invalid JSON" in answer.json()["error"], answer.text
+
+
+def test_a_queued_event_with_a_lone_surrogate_is_refused_before_any_write(module_stack: Any) -> None:
+    """The SQS path: the message is a batch item failure found while parsing (retried, then
+    dead-lettered like every poison message, SPEC §8), and nothing of it is written."""
+    good = compliance("c-good", "2026-05-21T10:00:00.000+0000")
+    bad = compliance("c-bad", "2026-05-21T10:00:00.000+0000")
+    outer = {**bad, "type": "CREATED\ud800"}
+    inner = {**bad, "entity": bad["entity"].replace('"c-bad"', '"c-bad\\ud800"')}
+    event = sqs_event([json.dumps(good), json.dumps(outer), json.dumps([good, inner])])
+    for record in event["Records"]:
+        record["messageAttributes"] = {"owner": {"stringValue": "t-sqs-sur", "dataType": "String"}}
+    answer = module_stack.invoke("events", event)
+    failed = {item["itemIdentifier"] for item in answer["batchItemFailures"]}
+    assert failed == {event["Records"][1]["messageId"], event["Records"][2]["messageId"]}
+    table = module_stack.table("ComplianceTable")
+    stored = table.scan(
+        FilterExpression="begins_with(pk, :p)", ExpressionAttributeValues={":p": "S#t-sqs-sur#"}
+    )
+    assert {item["pk"] for item in stored["Items"]} == {"S#t-sqs-sur#c-good"}
+
+
+SURROGATE_QUERIES = [
+    ("GET /reports/groups", {}, {"app": "a\ud800", "reason": "\udfff"}),
+    ("GET /reports/groups/{group_hash}/blobs", {"group_hash": "0" * 64}, {"app": "a\ud800"}),
+    (
+        "GET /reports/{report_key}/run",
+        {"report_key": "consumer_status"},
+        {"owner": "\ud800", "sku": "\ud800"},
+    ),
+    ("GET /reports/{report_key}/run", {"report_key": "status_trend"}, {"product_name": "\ud800"}),
+    ("GET /reports/{report_key}/run", {"report_key": "group_trend"}, {"app": "\ud800"}),
+]
+
+
+@pytest.mark.parametrize(("route", "params", "query"), SURROGATE_QUERIES)
+def test_lone_surrogates_in_query_values_are_answered_not_crashed(
+    module_stack: Any, mine: World, route: str, params: dict[str, str], query: dict[str, str]
+) -> None:
+    """A gateway decodes `%ED%A0%80` to U+FFFD, but an event may still carry a lone surrogate: the
+    filters match nothing (they are only compared, never stored) and nothing breaks."""
+    path = (
+        route.split(" ")[1]
+        .replace("{group_hash}", "0" * 64)
+        .replace("{report_key}", params.get("report_key", ""))
+    )
+    event = http_api_event("GET", path, route_key=route, path_parameters=params or None, headers=mine.admin)
+    event["queryStringParameters"] = query
+    answer = to_http_result(module_stack.invoke(all_routes()[route].function, event))
+    check_answer(route, operations()[route], answer.status, answer.header("content-type") or "", answer.body)

@@ -1,10 +1,10 @@
 """The groups function: list, read, triage and delete report groups (JWT; faynoSync's contract)."""
 
-import json
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
+from fleetreport import jsontext
 from fleetreport.auth.jwt import authenticate
 from fleetreport.auth.principal import Action, Principal
 from fleetreport.errors import NotFound
@@ -108,7 +108,7 @@ def delete_group(
 def request_json() -> Any:
     """The JSON body, or None when it is absent or not JSON (the domain says `invalid request body`)."""
     try:
-        return json.loads(app.current_event.decoded_body or "")
+        return jsontext.loads(app.current_event.decoded_body or "")
     except (ValueError, RecursionError):
         return None
 

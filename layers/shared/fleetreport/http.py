@@ -12,6 +12,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from aws_lambda_powertools.logging import correlation_paths
 from botocore.exceptions import BotoCoreError, ClientError
 
+from fleetreport import jsontext
 from fleetreport.errors import DomainError, TemporarilyUnavailable
 
 logger = Logger()
@@ -52,7 +53,8 @@ def is_transient(error: ClientError) -> bool:
 
 def make_resolver() -> APIGatewayHttpResolver:
     """A resolver whose errors all come back as `{"error": ...}` bodies with the right status."""
-    app = APIGatewayHttpResolver(enable_validation=True)
+    # Bodies Powertools validates are parsed by jsontext too: a lone surrogate is a JSON error (a 400).
+    app = APIGatewayHttpResolver(enable_validation=True, json_body_deserializer=jsontext.loads)
 
     @app.exception_handler(DomainError)
     def _domain_error(error: DomainError) -> Response:
@@ -118,6 +120,6 @@ def json_body(raw: str | None) -> Any:
     if raw is None or raw == "":
         return None
     try:
-        return json.loads(raw)
+        return jsontext.loads(raw)
     except (ValueError, RecursionError):
         return None

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from fleetreport.errors import PermissionDenied
+from fleetreport.jsontext import is_utf8_text
 
 Role = Literal["admin", "team", "ingest"]
 Area = Literal["apps", "reports"]
@@ -80,7 +81,7 @@ def principal_from_claims(claims: Mapping[str, Any]) -> Principal:
     return Principal(
         sub=_bounded_string(claims.get("sub"), MAX_SUB_LENGTH, "sub"),
         owner=_owner(claims.get("owner")),
-        role=role,
+        role=cast(Role, role),
         permissions=_permissions(claims.get("permissions")),
         allowed_apps=_allowed_apps(claims.get("allowed_apps")),
     )
@@ -92,16 +93,6 @@ def _bounded_string(value: Any, limit: int, name: str) -> str:
     if any(ord(c) < 32 or ord(c) == 127 for c in value) or not is_utf8_text(value):
         raise InvalidClaims(name)
     return value
-
-
-def is_utf8_text(value: str) -> bool:
-    """False for a string holding a lone UTF-16 surrogate (JSON's `"\\ud800"`): it has no UTF-8 form,
-    so it could never be written to storage as a key or attribute."""
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def _owner(value: Any) -> str:

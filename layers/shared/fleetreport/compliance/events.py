@@ -16,6 +16,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from fleetreport import jsontext
 from fleetreport.compliance.fields import (
     EventError,
     join,
@@ -164,7 +165,7 @@ def _entity(raw: dict[str, Any], path: str) -> tuple[dict[str, Any], str]:
         where = join(path, key)
         if isinstance(value, str):
             try:
-                value = json.loads(value)
+                value = jsontext.loads(value)  # no lone surrogates: they cannot be stored
             except (ValueError, RecursionError):
                 raise EventError(where, "invalid JSON") from None
         if not isinstance(value, dict):

@@ -8,11 +8,11 @@ redelivery is still stored once.
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from typing import Any
 
+from fleetreport import jsontext
 from fleetreport.compliance.events import (
     ComplianceCreated,
     ComplianceEvent,
@@ -47,13 +47,10 @@ class InvalidBody(ValueError):
 
 
 def loads_strict(text: str | bytes | None) -> Any:
-    def reject(constant: str) -> Any:
-        raise ValueError(constant)
-
     if text is None or text in ("", b""):
         raise InvalidBody("empty body")
     try:
-        return json.loads(text, parse_constant=reject)
+        return jsontext.loads(text, allow_constants=False)
     except (ValueError, RecursionError):
         raise InvalidBody("not JSON") from None
 

@@ -8,7 +8,6 @@ and a details 4xx is returned only after counting.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
+from fleetreport import jsontext
 from fleetreport.apps.keys import lookup_report_key
 from fleetreport.errors import BadRequest, DomainError, Forbidden, PayloadTooLarge, Unauthorized
 from fleetreport.groups.blobs import STORAGE_ERRORS, BlobLocation, delete_blobs, store_blob, trim_blobs
@@ -72,7 +72,7 @@ def parse_body(body: bytes | None, max_bytes: int) -> dict[str, Any]:
     if len(body) > max_bytes:
         raise PayloadTooLarge("request body too large")
     try:
-        document = json.loads(body)
+        document = jsontext.loads(body)  # a lone surrogate anywhere is not storable JSON either
     except (ValueError, RecursionError):
         raise BadRequest("invalid request body") from None
     if not isinstance(document, dict):
