@@ -104,16 +104,23 @@ def test_a_consumer_is_listed_until_its_deletion(fleet: Any) -> None:
 
 
 def test_a_consumer_created_after_on_date_is_not_listed(stack: Any) -> None:
+    load(stack, "t1", [consumer_created("late", "2026-02-03T00:00:00Z")])
+    load(stack, "t1", [compliance("late", "2026-02-01T10:00:00Z")])  # the state exists: created stays
+    assert report_json(stack, "consumer_status", [("on_date", "2026-02-02")]) == []
+    assert uuids(report_json(stack, "consumer_status", [("on_date", "2026-02-03")])) == ["late"]
+
+
+def test_a_consumer_created_arriving_after_a_snapshot_keeps_the_snapshots_state(stack: Any) -> None:
+    """Gutterball's ConsumerHandler creates the state only when none exists (issue 16)."""
     load(
         stack,
         "t1",
         [
             compliance("late", "2026-02-01T10:00:00Z"),
-            consumer_created("late", "2026-02-03T00:00:00Z"),  # Candlepin's own creation date wins
+            consumer_created("late", "2026-02-03T00:00:00Z"),
         ],
     )
-    assert report_json(stack, "consumer_status", [("on_date", "2026-02-02")]) == []
-    assert uuids(report_json(stack, "consumer_status", [("on_date", "2026-02-03")])) == ["late"]
+    assert uuids(report_json(stack, "consumer_status", [("on_date", "2026-02-02")])) == ["late"]
 
 
 def test_multi_valued_filters_are_or_within_and_across_parameters(fleet: Any) -> None:

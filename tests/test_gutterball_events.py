@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 from boto3.dynamodb.conditions import Key
-from compliance_support import compliance
+from compliance_support import compliance, consumer_created, consumer_deleted
 from fleetreport.compliance.events import ComplianceCreated, parse_event
 from fleetreport_local.apigw import sqs_event
 
@@ -115,3 +115,42 @@ def test_sqs_message_without_target_is_not_a_batch_failure(stack: Any) -> None:
         record["messageAttributes"] = {"owner": {"stringValue": "t1", "dataType": "String"}}
     assert stack.invoke("events", event) == {"batchItemFailures": []}
     assert items(stack, "S#t1#c1") and not items(stack, "S#t1#c2")
+
+
+# ---------------------------------------------------------------- CONSUMER CREATED after the state exists
+def test_second_consumer_created_never_moves_created_later(stack: Any) -> None:
+    post(stack, consumer_created("c1", "2026-03-01T10:00:00Z"))
+    post(stack, consumer_created("c1", "2026-03-05T10:00:00Z"))
+    assert consumer_item(stack, "c1")["created"] == "2026-03-01T10:00:00.000Z"
+
+
+def test_consumer_created_after_a_snapshot_keeps_the_state_the_snapshot_made(stack: Any) -> None:
+    post(stack, compliance("c1", "2026-03-01T10:00:00Z", "invalid"))
+    post(stack, consumer_created("c1", "2026-03-03T10:00:00Z", owner_key="other"))
+    consumer = consumer_item(stack, "c1")
+    assert consumer["created"] == "2026-03-01T10:00:00.000Z"
+    assert consumer["owner_key"] == "acme" and consumer["status"] == "invalid"
+
+
+def test_earlier_dated_consumer_created_after_the_state_exists_keeps_it_too(stack: Any) -> None:
+    """Gutterball's ConsumerHandler creates the state only when none exists: no date moves it."""
+    post(stack, compliance("c1", "2026-03-05T10:00:00Z"))
+    post(stack, consumer_created("c1", "2026-03-01T10:00:00Z"))
+    assert consumer_item(stack, "c1")["created"] == "2026-03-05T10:00:00.000Z"
+
+
+def test_ignored_consumer_created_logs_no_change(stack: Any) -> None:
+    post(stack, consumer_created("c1", "2026-03-01T10:00:00Z"))
+    post(stack, consumer_created("c1", "2026-03-05T10:00:00Z"))
+    assert items(stack, "L#t1#2026-03-05") == []
+    assert [item["kind"] for item in items(stack, "L#t1#2026-03-01")] == ["created"]
+
+
+def test_late_consumer_created_of_a_deleted_consumer_keeps_its_state(stack: Any) -> None:
+    """A late CREATED of a deleted consumer neither revives it nor moves its creation."""
+    post(stack, consumer_created("c1", "2026-03-01T10:00:00Z"))
+    post(stack, consumer_deleted("c1", "2026-03-04T10:00:00Z"))
+    post(stack, consumer_created("c1", "2026-03-02T10:00:00Z"))
+    consumer = consumer_item(stack, "c1")
+    assert consumer["created"] == "2026-03-01T10:00:00.000Z"
+    assert consumer["deleted"] == "2026-03-04T10:00:00.000Z"

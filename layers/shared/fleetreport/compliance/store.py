@@ -7,11 +7,12 @@ snapshot item is written last and conditionally, so "already there" means "alrea
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import weakref
 from typing import Any, Literal
 
 from botocore.exceptions import ClientError
 
+from fleetreport import clock
 from fleetreport.compliance import keys
 from fleetreport.compliance.counts import StatusCountsWriter
 from fleetreport.compliance.events import ConsumerInfo
@@ -22,6 +23,8 @@ from fleetreport.rollup.runs import mark_dirty
 
 Outcome = Literal["stored", "duplicate"]
 ChangeKind = Literal["created", "deleted", "snapshot"]
+# Tenants this container registered, per DynamoDB client (a fresh store comes with a fresh client).
+_REGISTERED: weakref.WeakKeyDictionary[Any, set[tuple[str, str]]] = weakref.WeakKeyDictionary()
 
 
 class ComplianceWriter:
@@ -37,17 +40,27 @@ class ComplianceWriter:
         self.counts = StatusCountsWriter(table, tenant)
 
     def register_tenant(self) -> None:
-        """Put the TENANTS item (idempotent) so the rollup can find every tenant without a Scan."""
+        """Put the TENANTS item (idempotent) so the rollup can find every tenant without a Scan; once
+        per container and tenant, so a burst of messages in one tenant does not make it a hot item."""
+        registered = _REGISTERED.setdefault(self.table.meta.client, set())
+        if (self.table.name, self.tenant) in registered:
+            return
         self.table.put_item(Item={"pk": keys.TENANTS_PK, "sk": self.tenant})
+        registered.add((self.table.name, self.tenant))
 
     def consumer_created(self, consumer: ConsumerInfo, created: str) -> Outcome:
-        """CONSUMER CREATED: the event's `created` wins; identity fields fill in only what is missing
-        (a snapshot may already have brought fresher ones)."""
+        """CONSUMER CREATED: like Gutterball's ConsumerHandler, it creates the consumer's state only
+        when none exists — a second CREATED, or one arriving after a snapshot made the state, keeps
+        the existing `created` (fields still missing are filled in). The change is logged only when
+        this event's `created` is the one stored (a retry of it included), so an ignored CREATED
+        marks no day for a re-roll."""
         update = _Update()
         update.set("uuid", consumer.uuid)
-        update.set("created", created)
+        update.set_if_missing("created", created)
         _fill_identity(update, self.tenant, consumer, only_if_missing=True)
-        self._update_consumer(consumer.uuid, update)
+        stored = self._update_consumer(consumer.uuid, update, returns="UPDATED_NEW")
+        if stored.get("created") != created:
+            return "stored"
         self._log_change(created, consumer.uuid, "created", consumer.owner_key)
         self.counts.created(created)
         return "stored"
@@ -130,7 +143,9 @@ class ComplianceWriter:
         uuid: str,
         update: _Update,
         condition: str | None = None,
-    ) -> None:
+        returns: str | None = None,
+    ) -> dict[str, Any]:
+        """Apply `update`; with `returns` (an UpdateItem ReturnValues), the attributes it answers."""
         request: dict[str, Any] = {
             "Key": {"pk": keys.consumer_pk(self.tenant), "sk": keys.consumer_sk(uuid)},
             "UpdateExpression": update.expression(),
@@ -139,7 +154,10 @@ class ComplianceWriter:
         }
         if condition:
             request["ConditionExpression"] = condition
-        self.table.update_item(**request)
+        if returns:
+            request["ReturnValues"] = returns
+        answer: dict[str, Any] = self.table.update_item(**request).get("Attributes") or {}
+        return answer
 
     def _log_change(self, instant: str, uuid: str, kind: ChangeKind, owner_key: str | None) -> None:
         self._put_change(instant, self._change_item(instant, uuid, kind, owner_key))
@@ -150,7 +168,7 @@ class ComplianceWriter:
         never lost, at worst repeated."""
         self.table.put_item(Item=item)
         day = instant[:10]
-        if self.rollups is not None and day < utc_day(datetime.now(UTC)):
+        if self.rollups is not None and day < utc_day(clock.now()):
             mark_dirty(self.rollups, self.tenant, day)
 
     def _change_item(
