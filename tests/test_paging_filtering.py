@@ -136,7 +136,7 @@ def test_exclude_applies_through_nested_lists(five: Any) -> None:
     query = [("consumer_uuid", "c1"), ("custom_results", "1"), ("exclude", "entitlements.providedProducts")]
     query += [("exclude", "entitlements.attributes"), ("exclude", "consumer.facts")]
     [row] = report_json(five, "consumer_status", query)
-    assert all(set(e) == {"productId", "productName", "quantity"} for e in row["entitlements"])
+    assert [set(e) for e in row["entitlements"]] == [{"productId", "productName", "quantity"}] * 2
     assert "facts" not in row["consumer"] and row["consumer"]["uuid"] == "c1"
 
 
@@ -190,8 +190,43 @@ def test_csv_cells_that_look_like_formulas_are_defused(stack: Any) -> None:
     answer = run_report(stack, "consumer_status", [("format", "csv")])
     [row] = list(csv.DictReader(io.StringIO(answer.text)))
     assert row["consumer.name"] == "'=HYPERLINK(1)"
-    assert row["status.reasons"] == "'-3;+x"  # the joined cell is what a spreadsheet reads
+    assert row["status.reasons"] == "'-3;'+x"  # the joined cell, and each part a `;` locale splits off
     assert row["consumer.facts.temp"] == "-5"  # numbers stay numbers
+
+
+def test_csv_parts_after_a_semicolon_are_defused_too(stack: Any) -> None:
+    """A spreadsheet whose list separator is `;` splits every line there, quotes or not."""
+    event = compliance("c1", "2026-01-01T10:00:00Z")
+    entity = json.loads(event["entity"])
+    entity["consumer"] = consumer_json("c1", name="Bob;=HYPERLINK(1);@SUM(2);-1;\tx", facts={"v": "-1e3;2"})
+    event["entity"] = entity
+    load(stack, "t1", [event])
+    [row] = list(csv.DictReader(io.StringIO(run_report(stack, "consumer_status", [("format", "csv")]).text)))
+    assert row["consumer.name"] == "Bob;'=HYPERLINK(1);'@SUM(2);-1;'\tx"
+    assert row["consumer.facts.v"] == "'-1e3;2"  # not a number as a whole: a comma locale reads it as text
+    # Only plain decimals count as numbers (float() also takes these; a spreadsheet does not).
+    assert [csv_cell(text) for text in ("-1", "-1.5e3", "-inf", "-nan", "+Infinity")] == [
+        "-1", "-1.5e3", "'-inf", "'-nan", "'+Infinity"
+    ]  # fmt: skip
+
+
+def csv_cell(text: str) -> str:
+    from fleetreport.reports.csvformat import rows_to_csv
+
+    return next(csv.reader(io.StringIO(rows_to_csv([{"v": text}]).splitlines()[1])))[0]
+
+
+def test_csv_header_cells_are_defused(stack: Any) -> None:
+    """Column names come from stored data (here status names Candlepin sent): they are cells too."""
+    load(stack, "t1", [compliance("c1", "2026-01-01T10:00:00Z", "=cmd|' /c calc'!A0"),
+                       compliance("c2", "2026-01-01T11:00:00Z", "@SUM(1)"),
+                       compliance("c3", "2026-01-01T12:00:00Z", "valid;=1+1")])  # fmt: skip
+    query = [("start_date", "2026-01-01"), ("end_date", "2026-01-01"), ("format", "csv")]
+    header = next(csv.reader(io.StringIO(run_report(stack, "status_trend", query).text)))
+    assert header == ["date", "'=cmd|' /c calc'!a0", "'@sum(1)", "valid;'=1+1"]
+    from fleetreport.reports.csvformat import rows_to_csv
+
+    assert rows_to_csv([{"=x": 1, "-y": {"+z": 2}}]).splitlines()[0] == "'=x,'-y.+z"
 
 
 def test_format_json_wins_over_accept(five: Any) -> None:

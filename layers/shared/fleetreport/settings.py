@@ -54,6 +54,14 @@ class Settings(BaseModel):
     events_queue_url: str = Field("", alias="EVENTS_QUEUE_URL")
     events_default_tenant: str = Field("", alias="EVENTS_DEFAULT_TENANT")
 
+    # Alerts (SPEC §10, docs/alerts.md)
+    alerts_table: str = Field("", alias="ALERTS_TABLE")
+    alerts_bus: str = Field("", alias="ALERTS_BUS")
+    alert_spike_min: int = Field(10, alias="ALERT_SPIKE_MIN", ge=0)
+    alerts_allow_http_loopback: bool = Field(False, alias="ALERTS_ALLOW_HTTP_LOOPBACK")
+    alerts_retention_days: int = Field(30, alias="ALERTS_RETENTION_DAYS", ge=1)
+    dashboard_url: str = Field("", alias="DASHBOARD_URL")
+
     @field_validator("reports_storage_prefix")
     @classmethod
     def _prefix_is_a_path_segment(cls, value: str) -> str:
