@@ -3,7 +3,10 @@
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.event_handler.openapi.params import Body, Query
+from fleetreport.alerts import log as alert_log
+from fleetreport.alerts import openapi as alerts_openapi
+from fleetreport.alerts import rules as alert_rules
 from fleetreport.apps import admin
 from fleetreport.apps.openapi import (
     CREATE_APP_RESPONSES,
@@ -17,7 +20,13 @@ from fleetreport.apps.openapi import (
     as_dict,
 )
 from fleetreport.auth.jwt import authenticate
-from fleetreport.http import api_handler, authenticate_before_validation, json_response, make_resolver
+from fleetreport.http import (
+    api_handler,
+    authenticate_before_validation,
+    json_body,
+    json_response,
+    make_resolver,
+)
 from fleetreport.storage.aws import dynamodb
 
 app = make_resolver()
@@ -53,6 +62,40 @@ def list_report_keys() -> Response[Any]:
 def regenerate_report_key(body: Annotated[RegenerateBody | None, Body()] = None) -> Response[Any]:
     principal = authenticate(app.current_event.headers)
     return json_response(200, admin.regenerate_report_key(principal, as_dict(body)))
+
+
+@app.get(
+    "/apps/<app_id>/alerts", summary="Get an app's alert rules", responses=alerts_openapi.GET_RULES_RESPONSES
+)
+def get_alert_rules(app_id: str) -> Response[Any]:
+    principal = authenticate(app.current_event.headers)
+    return json_response(200, alert_rules.get_alert_rules(principal, app_id))
+
+
+@app.put(
+    "/apps/<app_id>/alerts",
+    summary="Set an app's alert rules",
+    responses=alerts_openapi.PUT_RULES_RESPONSES,
+    openapi_extensions=alerts_openapi.RULES_BODY,
+)
+def put_alert_rules(app_id: str) -> Response[Any]:
+    principal = authenticate(app.current_event.headers)
+    body = json_body(app.current_event.decoded_body)
+    return json_response(200, alert_rules.put_alert_rules(principal, app_id, body))
+
+
+Text = Annotated[str | None, Query()]
+
+
+@app.get("/alerts", summary="List recent alerts", responses=alerts_openapi.LIST_ALERTS_RESPONSES)
+def list_alerts(
+    app_name: Annotated[str | None, Query(alias="app")] = None,
+    signal: Text = None,
+    limit: Text = None,
+    cursor: Text = None,
+) -> Response[Any]:
+    principal = authenticate(app.current_event.headers)
+    return json_response(200, alert_log.list_alerts(principal, app_name, signal, limit, cursor))
 
 
 lambda_handler = api_handler(app)
