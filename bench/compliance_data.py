@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from fleetreport.compliance.counts import Counted, counts_key
+from fleetreport.compliance.counts import Counted, counts_key, shard_of
 from fleetreport.groups.models import format_time
 from fleetreport.rollup.counting import Partition, deltas_at, touched_partitions
 from fleetreport.rollup.days import END_LABEL, LABELS, instant_before, last_ms_before
@@ -149,18 +149,18 @@ def _counted(plan: ConsumerPlan) -> Counted:
 def counts_items(tenant: str, plans: list[ConsumerPlan]) -> Iterator[dict[str, Any]]:
     """The tenant's counts items, as the events path would have left them; `future_until` when a
     generated instant lies after the wall clock."""
-    per_item: dict[str | None, Counter[str]] = {None: Counter()}
+    per_item: dict[tuple[str | None, int], Counter[str]] = {(None, 0): Counter()}
     latest = ""
     for plan in plans:
         for partition, attribute in _counted(plan).counted_in():
-            per_item.setdefault(partition, Counter())[attribute] += 1
+            per_item.setdefault((partition, shard_of(plan.uuid)), Counter())[attribute] += 1
         moments = [plan.created, *(moment for moment, _, _ in plan.snapshots)]
         latest = max(
             latest, *(format_time(moment) for moment in moments + ([plan.deleted] if plan.deleted else []))
         )
-    for partition, counts in per_item.items():
-        item: dict[str, Any] = {**counts_key(tenant, partition), **counts}
-        if partition is None and latest > format_time(datetime.now(UTC)):
+    for (partition, shard), counts in per_item.items():
+        item: dict[str, Any] = {**counts_key(tenant, partition, shard), **counts}
+        if partition is None and shard == 0 and latest > format_time(datetime.now(UTC)):
             item["future_until"] = latest
         yield item
 

@@ -7,11 +7,12 @@ snapshot item is written last and conditionally, so "already there" means "alrea
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import weakref
 from typing import Any, Literal
 
 from botocore.exceptions import ClientError
 
+from fleetreport import clock
 from fleetreport.compliance import keys
 from fleetreport.compliance.counts import StatusCountsWriter
 from fleetreport.compliance.events import ConsumerInfo
@@ -22,6 +23,8 @@ from fleetreport.rollup.runs import mark_dirty
 
 Outcome = Literal["stored", "duplicate"]
 ChangeKind = Literal["created", "deleted", "snapshot"]
+# Tenants this container registered, per DynamoDB client (a fresh store comes with a fresh client).
+_REGISTERED: weakref.WeakKeyDictionary[Any, set[tuple[str, str]]] = weakref.WeakKeyDictionary()
 
 
 class ComplianceWriter:
@@ -37,8 +40,13 @@ class ComplianceWriter:
         self.counts = StatusCountsWriter(table, tenant)
 
     def register_tenant(self) -> None:
-        """Put the TENANTS item (idempotent) so the rollup can find every tenant without a Scan."""
+        """Put the TENANTS item (idempotent) so the rollup can find every tenant without a Scan; once
+        per container and tenant, so a burst of messages in one tenant does not make it a hot item."""
+        registered = _REGISTERED.setdefault(self.table.meta.client, set())
+        if (self.table.name, self.tenant) in registered:
+            return
         self.table.put_item(Item={"pk": keys.TENANTS_PK, "sk": self.tenant})
+        registered.add((self.table.name, self.tenant))
 
     def consumer_created(self, consumer: ConsumerInfo, created: str) -> Outcome:
         """CONSUMER CREATED: like Gutterball's ConsumerHandler, it creates the consumer's state only
@@ -160,7 +168,7 @@ class ComplianceWriter:
         never lost, at worst repeated."""
         self.table.put_item(Item=item)
         day = instant[:10]
-        if self.rollups is not None and day < utc_day(datetime.now(UTC)):
+        if self.rollups is not None and day < utc_day(clock.now()):
             mark_dirty(self.rollups, self.tenant, day)
 
     def _change_item(
