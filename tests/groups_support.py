@@ -137,7 +137,9 @@ def put_group(
         "status": status,
         "created_at": last_seen,
         "updated_at": last_seen,
+        "app_status": f"{app_id}#{status}",
         **extra,
     }
+    item = {name: value for name, value in item.items() if value is not None}  # None: leave it out
     (batch or stack.table("GroupsTable")).put_item(Item=item)
     return group_hash

@@ -33,6 +33,7 @@ from fleetreport.storage.aws import reset_clients
 from fleetreport_local.invoker import Invoker, function_environment
 from fleetreport_local.template import Template, create_resources, load_template
 from fleetreport_local.tokens import DEV_SECRET, mint_token
+from stream_support import stream_pump
 
 
 class Stack:
@@ -41,8 +42,18 @@ class Stack:
     def __init__(self, template: Template) -> None:
         self.template = template
         self.invoker = Invoker(template)
-        self.http = self.invoker.http
         self.invoke = self.invoker.invoke
+        self.streams = stream_pump(template)
+
+    def drain(self) -> int:
+        """Deliver every pending stream record to its functions (tests/stream_support.py)."""
+        return self.streams.pump(self.invoke)
+
+    def http(self, *args: Any, **kwargs: Any) -> Any:
+        """A request through API Gateway, after the streams have caught up (as they do within
+        a second on AWS): a read sees the aggregates of every earlier change."""
+        self.drain()
+        return self.invoker.http(*args, **kwargs)
 
     def name(self, logical_id: str) -> str:
         """Physical name of a resource (`GroupsTable` -> its local table name)."""

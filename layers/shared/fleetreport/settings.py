@@ -28,6 +28,8 @@ class Settings(BaseModel):
     )
     reports_blob_retention_days: int = Field(30, alias="REPORTS_BLOB_RETENTION_DAYS", ge=1)
     reports_max_blobs_per_group: int = Field(10, alias="REPORTS_MAX_BLOBS_PER_GROUP", ge=1)
+    # Days a group is kept after its last report (DynamoDB TTL on `expires_at`); 0 keeps it forever.
+    reports_group_retention_days: int = Field(90, alias="REPORTS_GROUP_RETENTION_DAYS", ge=0, le=36500)
     reports_storage_prefix: str = Field("reports", alias="REPORTS_STORAGE_PREFIX")
     rate_limit_per_key_per_minute: int = Field(100, alias="REPORTS_RATE_LIMIT_PER_KEY_PER_MINUTE", ge=0)
     rate_limit_per_device_per_group_per_hour: int = Field(

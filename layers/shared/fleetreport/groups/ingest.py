@@ -161,6 +161,7 @@ def _count_with_details(
             now=now,
             stored=1 if location else 0,
             rejected=1 if rejected else 0,
+            retention_days=settings.reports_group_retention_days,
         )
     except Exception:
         # The report was not counted: neither its blob nor its rate-limit units outlive the failure.

@@ -29,6 +29,21 @@ DIMENSION_ATTRIBUTES = {
 }
 _REOPEN_ATTEMPTS = 5
 _BATCH_ATTEMPTS = 6
+DAY_SECONDS = 86_400
+
+
+def app_status(app_id: str, status: str) -> str:
+    """`app_status` = `{app_id}#{status}`: the partition key of the ByAppStatus index (status views).
+
+    Every writer that sets `status` sets it in the same write (ingest, triage); the aggregates stream
+    function repairs an item where the two disagree (docs/data-model.md).
+    """
+    return f"{app_id}#{status}"
+
+
+def expires_at(now: datetime, retention_days: int) -> int | None:
+    """The group's TTL (epoch seconds): its last report plus the retention; None keeps it forever."""
+    return int(now.timestamp()) + retention_days * DAY_SECONDS if retention_days > 0 else None
 
 
 @dataclass(frozen=True)
@@ -52,6 +67,7 @@ def count_report(
     now: datetime,
     stored: int = 0,
     rejected: int = 0,
+    retention_days: int = 0,
 ) -> CountedReport:
     """Count one report into its group with one atomic UpdateItem (two when reopening a resolved one).
 
@@ -65,7 +81,8 @@ def count_report(
     for _ in range(_REOPEN_ATTEMPTS):
         for reopening in (False, True):
             try:
-                answer = groups.update_item(**_upsert(owner, app_id, dims, now, stored, rejected, reopening))
+                request = _upsert(owner, app_id, dims, now, stored, rejected, reopening, retention_days)
+                answer = groups.update_item(**request)
             except ClientError as error:
                 if is_conditional_failure(error):
                     continue
@@ -76,7 +93,14 @@ def count_report(
 
 
 def _upsert(
-    owner: str, app_id: str, dims: Dimensions, now: datetime, stored: int, rejected: int, reopening: bool
+    owner: str,
+    app_id: str,
+    dims: Dimensions,
+    now: datetime,
+    stored: int,
+    rejected: int,
+    reopening: bool,
+    retention_days: int = 0,
 ) -> dict[str, Any]:
     stamp = format_time(now)
     names = {"#count": "count", "#status": "status", "#owner": "owner", "#hour": f"h{now:%Y%m%d%H}"}
@@ -89,6 +113,7 @@ def _upsert(
         ":resolved": "resolved",
         ":stored": stored,
         ":rejected": rejected,
+        ":app_open": app_status(app_id, "open"),
     }
     sets = [
         "#owner = :owner",
@@ -101,12 +126,19 @@ def _upsert(
     for attribute, field_name in DIMENSION_ATTRIBUTES.items():
         values[f":{attribute}"] = getattr(dims, field_name)
         sets.append(f"{attribute} = :{attribute}")
+    expiry = expires_at(now, retention_days)
+    if expiry is not None:  # TTL follows the last report: a group expires after N days of silence
+        values[":expires"] = expiry
+        sets.append("expires_at = :expires")
     if reopening:
-        sets.append("#status = :open")
+        sets += ["#status = :open", "app_status = :app_open"]
         condition = "#status = :resolved"
         tail = " REMOVE resolved_at, resolved_by"
     else:
-        sets.append("#status = if_not_exists(#status, :open)")
+        sets += [
+            "#status = if_not_exists(#status, :open)",
+            "app_status = if_not_exists(app_status, :app_open)",
+        ]
         condition = "attribute_not_exists(#status) OR #status <> :resolved"
         tail = ""
     expression = (
@@ -160,7 +192,11 @@ def find_group(table_name: str, owner: str, app_ids: list[str], group_hash: str)
 def update_triage(
     table_name: str, *, owner: str, app_id: str, group_hash: str, sets: dict[str, Any], removes: list[str]
 ) -> bool:
-    """Apply a triage change to an existing group of this owner; False when it is gone."""
+    """Apply a triage change to an existing group of this owner; False when it is gone.
+
+    A status change moves the group to its ByAppStatus partition in the same write."""
+    if "status" in sets:
+        sets = {**sets, "app_status": app_status(app_id, str(sets["status"]))}
     names = {f"#{name}": name for name in [*sets, *removes]}
     names["#owner"] = "owner"
     values = {f":{name}": value for name, value in sets.items()}
