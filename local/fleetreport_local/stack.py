@@ -36,6 +36,7 @@ from fleetreport_local.seed import run_seeders
 from fleetreport_local.seeding import SeedContext
 from fleetreport_local.server import ApiServer
 from fleetreport_local.stackfile import read_stack_file, remove_stack_file, write_stack_file
+from fleetreport_local.stream_poller import StreamPoller, StreamPump
 from fleetreport_local.template import Template, create_resources, load_template
 from fleetreport_local.tokens import mint_token
 
@@ -54,7 +55,7 @@ class LocalStack:
     moto: EmbeddedMotoServer | None = None
     aws_endpoint: str = ""
     pool: ContainerPool | None = None
-    pollers: list[QueuePoller] = field(default_factory=list)
+    pollers: list[QueuePoller | StreamPoller] = field(default_factory=list)
     _serving: threading.Thread | None = None
 
     @property
@@ -89,6 +90,17 @@ class LocalStack:
             poller = QueuePoller(source, self.template.created[source.queue], sqs, self.pool.invoke)
             poller.start()
             self.pollers.append(poller)
+        # DynamoDB Streams (the groups table's aggregates and alerts), polled like the queues
+        pump = StreamPump(
+            self.template,
+            streams=session.client("dynamodbstreams", endpoint_url=self.aws_endpoint),
+            dynamodb=session.client("dynamodb", endpoint_url=self.aws_endpoint),
+            sqs=session.client("sqs", endpoint_url=self.aws_endpoint),
+        )
+        if pump.sources:
+            stream_poller = StreamPoller(pump, self.pool.invoke, interval=0.1)
+            stream_poller.start()
+            self.pollers.append(stream_poller)
 
     def stop(self) -> None:
         for poller in self.pollers:
