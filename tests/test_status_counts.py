@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import random
+import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from compliance_support import compliance, consumer_created, consumer_deleted, load
+from fleetreport import clock
 from fleetreport.compliance.counts import status_counts_at
 from fleetreport.compliance.timefmt import to_storage
 from fleetreport.reports.definition import ReportContext
@@ -35,20 +38,57 @@ def today_from_counts(stack: Any, now: datetime, owner: str | None = None) -> di
     return status_counts_at(compliance_table(stack), "t1", owner, to_storage(end_of_today))
 
 
+NOW = datetime(2026, 3, 10, 12, 34, 56, tzinfo=UTC)  # fixed: the day's edges are the same on every run
+
+
+class FixedClock:
+    def now(self) -> datetime:
+        return NOW
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
+
+
+@pytest.fixture
+def fixed_clock() -> Iterator[datetime]:
+    previous = clock.install(FixedClock())
+    yield NOW
+    clock.install(previous)
+
+
+def edge_consumers(now: datetime) -> list[dict[str, Any]]:
+    """Certain cases of the deletion rule (owner key "edge"): deleted earlier today (not counted
+    today), deleted yesterday, and one that is kept."""
+    today, yesterday = now.replace(hour=0, minute=0, second=0), now - timedelta(days=1)
+    earlier = now - timedelta(days=5)
+    events = []
+    for uuid, status in (("edge-today", "invalid"), ("edge-yesterday", "partial"), ("edge-kept", "valid")):
+        events += [consumer_created(uuid, to_storage(earlier), "edge")]
+        events += [compliance(uuid, to_storage(earlier + timedelta(hours=1)), status, owner_key="edge")]
+    events.append(consumer_deleted("edge-today", to_storage(today + timedelta(minutes=1)), "edge"))
+    events.append(consumer_deleted("edge-yesterday", to_storage(yesterday), "edge"))
+    return events
+
+
 @pytest.mark.parametrize("seed", range(6))
-def test_counts_match_the_snapshots_whatever_the_order_and_redeliveries(stack: Any, seed: int) -> None:
-    now = datetime.now(UTC)
+def test_counts_match_the_snapshots_whatever_the_order_and_redeliveries(
+    stack: Any, fixed_clock: datetime, seed: int
+) -> None:
+    now = fixed_clock
     rng = random.Random(seed)
     events = [
         event
         for event in random_history(rng, 12, now - timedelta(days=20), now - timedelta(minutes=1))
         if event["type"] != "DELETED" or event["timestamp"] < to_storage(now)  # none dated after now
-    ]
+    ] + edge_consumers(now)
+    today = now.date().isoformat()
+    assert any(e["type"] == "DELETED" and e["timestamp"].startswith(today) for e in events)
     redelivered = events + rng.sample(events, len(events) // 3)
     rng.shuffle(redelivered)
     load(stack, "t1", redelivered)
-    for owner in (None, "acme", "globex"):
+    for owner in (None, "acme", "globex", "edge"):
         assert today_from_counts(stack, now, owner) == today_from_snapshots(stack, now, owner), owner
+    assert today_from_counts(stack, now, "edge") == {"valid": 1}  # deleted today: no longer counted
 
 
 def test_a_deletion_stops_counting_even_when_it_arrives_before_the_snapshots(stack: Any) -> None:
