@@ -59,6 +59,7 @@ def test_measured_rows_show_the_dynamodb_work_they_counted(smoke_rows: list[dict
     """Listing groups reads items and ingest writes them: zeros would mean the botocore hooks broke."""
     for scenario, cell in (("list_groups", "reads"), ("ingest", "writes")):
         measured = [row for row in smoke_rows if row["scenario"] == scenario and row["result"] in MEASURED]
+        assert measured, f"no measured {scenario} row"
         for row in measured:
             assert row[cell] not in ("", "0"), f"{row['figure']}: {cell} = {row[cell]!r}"
 
