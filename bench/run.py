@@ -34,6 +34,7 @@ SCENARIOS = (
     "cold_start",
     "package_size",
     "throughput",
+    "cost",
 )
 STORE_PHASES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("bench.scenarios.groups", ("list_groups", "group_trend")),
@@ -107,6 +108,10 @@ def run_process_phases(sizes: Sizes, wanted: Callable[[str], bool]) -> list[Row]
         from bench.scenarios import throughput
 
         rows += _guarded(("throughput",), lambda: throughput.run(sizes))
+    if wanted("cost"):
+        from bench import cost
+
+        rows += _guarded(("cost",), lambda: cost.cost_rows(smoke=sizes.label == "smoke"))
     return rows
 
 

@@ -71,3 +71,11 @@ def test_cold_start_compares_every_built_handler_with_the_floor(smoke_rows: list
     figures = " ".join(row["figure"] for row in cold)
     assert "floor" in figures
     assert "IngestFunction" in figures and "GroupsFunction" in figures
+
+
+def test_cost_model_prices_the_reference_fleet_and_its_tenfold(smoke_rows: list[dict[str, Any]]) -> None:
+    [row] = [row for row in smoke_rows if row["scenario"] == "cost"]
+    assert row["figure"].startswith("cost model reference fleet")
+    dollars = [float(part.split("/month")[0].replace(",", "")) for part in row["measured"].split("$")[1:]]
+    reference, tenfold = dollars[0], dollars[-1]
+    assert 0 < reference < tenfold < 10 * reference  # fixed costs do not grow with the fleet

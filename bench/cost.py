@@ -1,0 +1,308 @@
+"""Monthly AWS cost of a fleet (SPEC §11), from measured per-operation work times published prices.
+
+`bench/cost_measure.py` runs the real handlers on moto and reports, per operation, the DynamoDB items
+read and write units, S3 calls, AWS calls and the handler's own time. This module multiplies them by
+the fleet's monthly volumes (`Fleet`) and the on-demand prices of `bench/prices.json` (dated, with
+sources). Every assumption that is not measured is a named constant below, stated in docs/deploy.md.
+
+    python -m bench.cost             # the Markdown tables of docs/deploy.md (reference and 10x fleet)
+    python -m bench.run --only cost  # the bench/RESULTS.md row
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections import defaultdict
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from bench.report import Row, errored
+
+ROOT = Path(__file__).resolve().parents[1]
+PRICES = Path(__file__).with_name("prices.json")
+SECONDS_PER_MONTH = 30 * 24 * 3600
+GB = 1024**3
+
+# ---- assumptions (not measured; docs/deploy.md states each one)
+DETAILS_SHARE = 0.10  # reports that carry a debug payload
+WORKING_DAYS = 22
+OPERATOR_DAY = {  # one operator's requests on a working day
+    "list_groups": 30,
+    "group_detail": 10,
+    "group_blobs": 3,
+    "triage": 3,
+    "status_trend_30_days": 3,
+    "consumer_status_page": 2,
+    "catalog": 2,
+    "ui_page": 5,  # the page and its assets
+}
+LIVE_GROUPS_PER_DEVICE = 0.2  # groups alive (seen within retention) per device
+SNAPSHOT_MONTHS = 12  # compliance history kept when the bill is read
+DYNAMODB_CALL_SECONDS = 0.006  # in-region round trip per DynamoDB call
+S3_CALL_SECONDS = 0.025
+FULL_CPU_MB = 1769  # Lambda gives one full vCPU at this memory size; less memory, less CPU
+SQS_BATCH = 10  # events per SendMessageBatch and per Lambda batch
+SQS_IDLE_POLLS = 5 * 3 * 60 * 24 * 30  # 5 pollers, one 20 s long poll each, all month
+RESTORES_PER_FUNCTION_HOUR = 4  # SnapStart restores (new containers) per API function and hour
+ALERT_EVENTS_PER_REPORT = 0.01  # EventBridge events (new/regressed/spike signals) per report
+LOG_BYTES_PER_INVOCATION = 1200  # platform START/END/REPORT + one JSON log line + EMF
+CUSTOM_METRICS = 15  # metric name x dimension combinations the functions emit
+XRAY_TRACED_PER_SECOND = 1  # default sampling: the first request each second ...
+XRAY_TRACED_SHARE = 0.05  # ... and 5 % of the rest
+ROLLUPS_PER_MONTH = 30
+
+
+@dataclass(frozen=True)
+class Fleet:
+    name: str
+    devices: int
+    reports: int
+    events: int
+    consumers: int
+    operators: int
+
+    def times(self, factor: int) -> Fleet:
+        return replace(
+            self,
+            name=f"{factor}x fleet",
+            devices=self.devices * factor,
+            reports=self.reports * factor,
+            events=self.events * factor,
+            consumers=self.consumers * factor,
+            operators=self.operators * factor,
+        )
+
+
+REFERENCE = Fleet("reference fleet", 100_000, 1_000_000, 3_000_000, 10_000, 50)
+OPERATION_FUNCTION = {
+    "ingest": "IngestFunction",
+    "ingest_details": "IngestFunction",
+    "events_batch_of_10": "EventsFunction",
+    "list_groups": "GroupsFunction",
+    "group_detail": "GroupsFunction",
+    "group_blobs": "GroupsFunction",
+    "triage": "GroupsFunction",
+    "status_trend_30_days": "RunReportFunction",
+    "consumer_status_page": "RunReportFunction",
+    "catalog": "CatalogFunction",
+    "ui_page": "UiFunction",
+}
+
+
+def load_prices() -> dict[str, Any]:
+    document: dict[str, Any] = json.loads(PRICES.read_text())
+    return document
+
+
+def measure(smoke: bool) -> dict[str, Any]:
+    """Run bench.cost_measure in a fresh process (moto in-process there, nothing leaks here)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    args = [sys.executable, "-m", "bench.cost_measure", *(["--smoke"] if smoke else [])]
+    done = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"bench.cost_measure failed: {done.stderr.strip()[-600:]}")
+    answer: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return answer
+
+
+def monthly_volumes(fleet: Fleet) -> dict[str, float]:
+    """Invocations per operation and month (an SQS batch of events is one operation)."""
+    volumes = {
+        "ingest": fleet.reports * (1 - DETAILS_SHARE),
+        "ingest_details": fleet.reports * DETAILS_SHARE,
+        "events_batch_of_10": fleet.events / SQS_BATCH,
+    }
+    for operation, per_day in OPERATOR_DAY.items():
+        volumes[operation] = fleet.operators * WORKING_DAYS * per_day
+    return volumes
+
+
+def lambda_seconds(figures: dict[str, float], memory_mb: int) -> float:
+    """Billed duration: our own time scaled to the CPU share of the memory size, plus AWS round trips."""
+    cpu = max(1.0, FULL_CPU_MB / memory_mb)
+    s3_calls = figures["s3_put"] + figures["s3_get"]
+    return (
+        figures["own_seconds"] * cpu
+        + (figures["aws_calls"] - s3_calls) * DYNAMODB_CALL_SECONDS
+        + (s3_calls * S3_CALL_SECONDS)
+    )
+
+
+class Bill:
+    """Dollars by (service, operation)."""
+
+    def __init__(self) -> None:
+        self.lines: dict[tuple[str, str], float] = defaultdict(float)
+
+    def add(self, service: str, operation: str, dollars: float) -> None:
+        self.lines[(service, operation)] += dollars
+
+    def total(self) -> float:
+        return sum(self.lines.values())
+
+    def by(self, index: int) -> dict[str, float]:
+        sums: dict[str, float] = defaultdict(float)
+        for key, dollars in self.lines.items():
+            sums[key[index]] += dollars
+        return dict(sorted(sums.items(), key=lambda item: -item[1]))
+
+
+def monthly_bill(fleet: Fleet, measured: dict[str, Any], prices: dict[str, float]) -> Bill:
+    bill = Bill()
+    memory = measured["memory_mb"]
+    per_op = dict(measured["operations"])
+    rollup = measured["rollup_day"]
+    changes_per_day = fleet.events / 30
+    scale = changes_per_day / max(1, rollup["changes"])  # the rollup's work is proportional to changes
+    per_op["rollup"] = {key: value * scale for key, value in rollup.items() if key != "changes"}
+    volumes = {**monthly_volumes(fleet), "rollup": ROLLUPS_PER_MONTH}
+    functions = {**OPERATION_FUNCTION, "rollup": "RollupFunction"}
+    invocations = 0.0
+    for operation, count in volumes.items():
+        figures = per_op[operation]
+        mb = memory[functions[operation]]
+        seconds = lambda_seconds(figures, mb)
+        bill.add("Lambda", operation, count * (seconds * mb / 1024 * prices["lambda_arm64_gb_second"]))
+        bill.add("Lambda", operation, count * prices["lambda_request"])
+        bill.add(
+            "DynamoDB", operation, count * figures["write_units"] * prices["dynamodb_write_request_unit"]
+        )
+        bill.add("DynamoDB", operation, count * figures["items_read"] * prices["dynamodb_read_request_unit"])
+        bill.add("S3", operation, count * figures["s3_put"] * prices["s3_put_request"])
+        bill.add("S3", operation, count * figures["s3_get"] * prices["s3_get_request"])
+        if operation not in ("events_batch_of_10", "rollup"):
+            bill.add("API Gateway (HTTP API)", operation, count * prices["http_api_request"])
+        invocations += count
+    _add_queue_and_bus(bill, fleet, prices)
+    _add_storage(bill, fleet, measured["stored"], prices)
+    _add_snapstart(bill, memory, prices)
+    _add_observability(bill, fleet, invocations, volumes, prices)
+    return bill
+
+
+def _add_queue_and_bus(bill: Bill, fleet: Fleet, prices: dict[str, float]) -> None:
+    # Send (batched by the producer), receive and delete-batch per batch, plus the idle long polls.
+    requests = 3 * fleet.events / SQS_BATCH + SQS_IDLE_POLLS
+    bill.add("SQS", "events_batch_of_10", requests * prices["sqs_request"])
+    bill.add(
+        "EventBridge", "alerts", fleet.reports * ALERT_EVENTS_PER_REPORT * prices["eventbridge_custom_event"]
+    )
+    bill.add("EventBridge", "rollup", ROLLUPS_PER_MONTH * prices["eventbridge_scheduler_invocation"])
+
+
+def _add_storage(bill: Bill, fleet: Fleet, stored: dict[str, float], prices: dict[str, float]) -> None:
+    groups = fleet.devices * LIVE_GROUPS_PER_DEVICE
+    detailed = fleet.reports * DETAILS_SHARE  # a month of blobs (30-day retention, ≤ 10 per group)
+    blobs = min(detailed, groups * 10)
+    snapshots = fleet.events * SNAPSHOT_MONTHS
+    table_gb = (
+        groups * stored["GroupsTable"] + blobs * stored["BlobsTable"] + snapshots * stored["ComplianceTable"]
+    ) / GB
+    bill.add("DynamoDB", "storage", table_gb * prices["dynamodb_storage_gb_month"])
+    bill.add("DynamoDB", "storage", table_gb * prices["dynamodb_pitr_gb_month"])
+    bill.add("S3", "storage", blobs * stored["blob_object"] / GB * prices["s3_standard_gb_month"])
+
+
+def _add_snapstart(bill: Bill, memory: dict[str, int], prices: dict[str, float]) -> None:
+    api = {OPERATION_FUNCTION[op] for op in OPERATION_FUNCTION}
+    gb = sum(memory[name] for name in api) / 1024
+    bill.add("Lambda", "SnapStart cache", gb * SECONDS_PER_MONTH * prices["lambda_snapstart_cache_gb_second"])
+    restores = RESTORES_PER_FUNCTION_HOUR * 24 * 30
+    bill.add("Lambda", "SnapStart restores", gb * restores * prices["lambda_snapstart_restore_gb"])
+
+
+def _add_observability(
+    bill: Bill, fleet: Fleet, invocations: float, volumes: dict[str, float], prices: dict[str, float]
+) -> None:
+    alarms = _template_alarm_metrics()
+    bill.add("CloudWatch", "alarms", alarms * prices["cloudwatch_alarm_metric_month"])
+    bill.add("CloudWatch", "custom metrics", CUSTOM_METRICS * prices["cloudwatch_custom_metric_month"])
+    bill.add("CloudWatch", "dashboard", prices["cloudwatch_dashboard_month"])
+    log_gb = invocations * LOG_BYTES_PER_INVOCATION / GB
+    bill.add("CloudWatch", "logs", log_gb * prices["cloudwatch_logs_ingested_gb"])
+    bill.add("CloudWatch", "logs", log_gb * prices["cloudwatch_logs_stored_gb_month"])
+    requests = invocations
+    traced = min(requests, SECONDS_PER_MONTH * XRAY_TRACED_PER_SECOND)
+    traced += (requests - traced) * XRAY_TRACED_SHARE
+    bill.add("X-Ray", "traces", traced * prices["xray_trace_recorded"])
+    bill.add("Secrets Manager", "JWT secret", prices["secretsmanager_secret_month"])
+
+
+def _template_alarm_metrics() -> int:
+    """Alarmed metrics in template.yaml: one per plain alarm, one per metric of a math/insights alarm."""
+    from fleetreport_local.template import load_template
+
+    resources = load_template().raw["Resources"].values()
+    alarms = [res["Properties"] for res in resources if res["Type"] == "AWS::CloudWatch::Alarm"]
+    return sum(max(1, sum(1 for q in a.get("Metrics", []) if "MetricStat" in q)) for a in alarms)
+
+
+# ---------------------------------------------------------------------- output
+def money(dollars: float) -> str:
+    return f"${dollars:,.2f}" if dollars < 100 else f"${dollars:,.0f}"
+
+
+def cost_rows(smoke: bool = False) -> list[Row]:
+    figure = (
+        "cost model reference fleet (100k devices, 1M reports + 3M events a month, "
+        "10k consumers, 50 operators)"
+    )
+    try:
+        measured = measure(smoke)
+    except Exception as exc:  # the orchestrator shows it as an ERROR row
+        return [errored("cost", figure, "(reported)", f"{type(exc).__name__}: {exc}")]
+    document = load_prices()
+    reference = monthly_bill(REFERENCE, measured, document["prices"])
+    tenfold = monthly_bill(REFERENCE.times(10), measured, document["prices"])
+    top = ", ".join(f"{service} {money(d)}" for service, d in list(reference.by(0).items())[:4])
+    return [
+        Row(
+            "cost",
+            figure,
+            "(reported: no budget)",
+            measured=f"{money(reference.total())}/month ({top}); 10x fleet {money(tenfold.total())}/month",
+            note=f"us-east-1 on-demand prices of {document['date']} (bench/prices.json); "
+            "assumptions in bench/cost.py and docs/deploy.md",
+        )
+    ]
+
+
+def markdown(measured: dict[str, Any], document: dict[str, Any]) -> str:
+    bills = {
+        fleet.name: monthly_bill(fleet, measured, document["prices"])
+        for fleet in (REFERENCE, REFERENCE.times(10))
+    }
+    names = list(bills)
+    lines = [f"| service | {' | '.join(names)} |", "|---|" + "---:|" * len(names)]
+    for service in bills[names[0]].by(0):
+        lines.append(
+            f"| {service} | " + " | ".join(money(b.by(0).get(service, 0.0)) for b in bills.values()) + " |"
+        )
+    lines.append("| **total** | " + " | ".join(f"**{money(b.total())}**" for b in bills.values()) + " |")
+    lines += [
+        "",
+        "| operation (reference fleet) | per month | per 1M | measured work per operation |",
+        "|---|---:|---:|---|",
+    ]
+    volumes = {**monthly_volumes(REFERENCE), "rollup": ROLLUPS_PER_MONTH}
+    for operation, dollars in bills[names[0]].by(1).items():
+        count = volumes.get(operation)
+        per_million = money(dollars / count * 1_000_000) if count and operation != "rollup" else "-"
+        figures = measured["operations"].get(operation)
+        work = (
+            f"{figures['items_read']:g} items read, {figures['write_units']:g} WRU, "
+            f"{figures['s3_put'] + figures['s3_get']:g} S3 calls, "
+            f"{figures['own_seconds'] * 1000:.0f} ms own time"
+            if figures
+            else ""
+        )
+        lines.append(f"| {operation} | {money(dollars)} | {per_million} | {work} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(markdown(measure("--smoke" in sys.argv), load_prices()))

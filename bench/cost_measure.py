@@ -1,0 +1,230 @@
+"""Measure, on the real handlers, what each operation of the cost model (bench/cost.py) costs.
+
+`python -m bench.cost_measure [--smoke]` prints JSON: per operation, the DynamoDB items read and
+written (a transactional write counted twice, as DynamoDB bills it), the S3 calls, the number of AWS
+calls and the handler's own time (wall time minus the time spent waiting on moto), medians over a
+few repetitions; and the average stored size of the items and blobs the model keeps. It runs the
+handlers in this process on moto (`mock_aws`), with tables and env built from template.yaml, and
+counts with bench.measure's CallLog — the same counting as every other scenario.
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import json
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+os.environ.update(
+    {
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "POWERTOOLS_METRICS_NAMESPACE": "fleetreport",
+        "POWERTOOLS_LOG_LEVEL": "WARNING",
+    }
+)
+os.environ.pop("AWS_ENDPOINT_URL", None)
+
+EVENTS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "events")
+TENANT = "costco"
+
+
+def _sample(name: str) -> dict[str, Any]:
+    with open(os.path.join(EVENTS, name)) as handle:
+        event: dict[str, Any] = json.load(handle)
+    event.pop("_expect", None)
+    return event
+
+
+class Bench:
+    """The stack on moto plus the call log; `cost(fn)` runs fn and returns what it cost."""
+
+    def __init__(self) -> None:
+        import boto3
+        from fleetreport.settings import get_settings
+        from fleetreport.storage.aws import reset_clients
+        from fleetreport_local.invoker import Invoker, function_environment
+        from fleetreport_local.template import create_resources, load_template
+        from fleetreport_local.tokens import DEV_SECRET, mint_token
+
+        from bench.measure import CallLog
+
+        self.template = load_template()
+        create_resources(self.template, boto3.Session(), endpoint=None)  # type: ignore[arg-type]
+        env = function_environment(self.template)
+        env["JWT_SECRET"] = DEV_SECRET
+        os.environ.update(env)
+        get_settings.cache_clear()
+        reset_clients()
+        names = {self.template.physical_name(t): t for t in self.template.resources("AWS::DynamoDB::Table")}
+        self.log = CallLog(names)
+        boto3.setup_default_session()
+        self.log.install(boto3.DEFAULT_SESSION.events)  # type: ignore[attr-defined]
+        self.invoker = Invoker(self.template)
+        self.admin = {"Authorization": f"Bearer {mint_token(role='admin', owner=TENANT)}"}
+
+    def cost(self, action: Callable[[], Any]) -> dict[str, float]:
+        start = len(self.log.calls)
+        began = time.perf_counter()
+        action()
+        wall = time.perf_counter() - began
+        calls = self.log.calls[start:]
+        transact = {"TransactWriteItems"}
+        return {
+            "items_read": sum(c.read for c in calls),
+            "write_units": sum(c.written * (2 if c.operation in transact else 1) for c in calls),
+            "s3_put": sum(
+                1 for c in calls if c.service == "s3" and c.operation in ("PutObject", "DeleteObject")
+            ),
+            "s3_get": sum(
+                1 for c in calls if c.service == "s3" and c.operation not in ("PutObject", "DeleteObject")
+            ),
+            "aws_calls": len({id(c) for c in calls}),
+            "own_seconds": max(0.0, wall - sum(c.seconds for c in calls)),
+        }
+
+
+def _median(samples: list[dict[str, float]]) -> dict[str, float]:
+    return {key: statistics.median(sample[key] for sample in samples) for key in samples[0]}
+
+
+def _ingest_event(key: str, index: int, details: bool) -> dict[str, Any]:
+    event = _sample("ingest_report_with_details.json" if details else "ingest_report.json")
+    event["headers"]["authorization"] = f"Bearer {key}"
+    event["headers"]["x-device-id"] = f"device-{index}"
+    body = json.loads(event["body"])
+    body["application"]["name"] = "Agent"
+    body["event"]["reason"] = f"reason-{index}"  # a group of its own: never rate-limited
+    if details:  # a 4 KB JSON debug payload, about 1 KB gzipped
+        payload = json.dumps({"log": [f"line {n}: step {index} failed" for n in range(150)]}).encode()
+        body["details"]["payload"] = base64.b64encode(gzip.compress(payload)).decode()
+    event["body"] = json.dumps(body)
+    return event
+
+
+def _sqs_batch(index: int, size: int = 10) -> dict[str, Any]:
+    batch = _sample("events_sqs_batch.json")
+    record = batch["Records"][0]
+    records = []
+    for n in range(size):
+        body = json.loads(record["body"])
+        entity = json.loads(body["entity"])
+        uuid = f"00000000-0000-4000-8000-{index * size + n:012d}"
+        entity["consumer"]["uuid"] = uuid
+        entity["status"]["status"] = ("valid", "invalid", "partial")[n % 3]
+        body.update(id=f"evt-{index}-{n}", entity=json.dumps(entity))
+        records.append({**record, "messageId": f"m-{index}-{n}", "body": json.dumps(body)})
+        records[-1]["messageAttributes"]["owner"]["stringValue"] = TENANT
+    return {"Records": records}
+
+
+def measure(repeat: int) -> dict[str, Any]:
+    from moto import mock_aws
+
+    with mock_aws():
+        bench = Bench()
+        http = bench.invoker.http
+        created = http("POST", "/apps", headers=bench.admin, body={"name": "Agent", "reports": True})
+        key = json.loads(created.text)["report_key"]
+        ops: dict[str, list[dict[str, float]]] = {}
+
+        def run(name: str, action: Callable[[], Any]) -> None:
+            ops.setdefault(name, []).append(bench.cost(action))
+
+        for i in range(repeat):
+            run("ingest", lambda i=i: bench.invoker.invoke("ingest", _ingest_event(key, i, False)))
+            run(
+                "ingest_details",
+                lambda i=i: bench.invoker.invoke("ingest", _ingest_event(key, 1000 + i, True)),
+            )
+            run("events_batch_of_10", lambda i=i: bench.invoker.invoke("events", _sqs_batch(i)))
+        group = json.loads(http("GET", "/reports/groups", headers=bench.admin).text)["items"][0]["group_hash"]
+        for _ in range(repeat):
+            run("list_groups", lambda: http("GET", "/reports/groups", headers=bench.admin))
+            run("group_detail", lambda: http("GET", f"/reports/groups/{group}", headers=bench.admin))
+            run("group_blobs", lambda: http("GET", f"/reports/groups/{group}/blobs", headers=bench.admin))
+            run(
+                "triage",
+                lambda: http("PATCH", f"/reports/groups/{group}", headers=bench.admin, body={"note": "seen"}),
+            )
+            run(
+                "status_trend_30_days",
+                lambda: http(
+                    "GET",
+                    "/reports/status_trend/run",
+                    headers=bench.admin,
+                    query={"start_date": _days_ago(30), "end_date": _days_ago(0)},
+                ),
+            )
+            run(
+                "consumer_status_page",
+                lambda: http(
+                    "GET",
+                    "/reports/consumer_status/run",
+                    headers=bench.admin,
+                    query={"page": "1", "per_page": "50"},
+                ),
+            )
+            run("catalog", lambda: http("GET", "/reports", headers=bench.admin))
+            run("ui_page", lambda: bench.invoker.invoke("ui", _sample("ui_index.json")))
+        changes = repeat * 10
+        day = json.loads(json.loads(_sqs_batch(0)["Records"][0]["body"])["entity"])["status"]["date"][:10]
+        rollup = bench.cost(lambda: bench.invoker.invoke("rollup", {"date": day}))
+        return {
+            "operations": {name: _median(samples) for name, samples in ops.items()},
+            "rollup_day": {**rollup, "changes": changes},
+            "memory_mb": {
+                fn.logical_id: _memory(bench.template, fn.logical_id)
+                for fn in bench.template.functions().values()
+            },
+            "stored": _stored_sizes(bench),
+        }
+
+
+def _days_ago(days: int) -> str:
+    from datetime import UTC, datetime, timedelta
+
+    return (datetime.now(UTC) - timedelta(days=days)).strftime("%Y-%m-%d")
+
+
+def _memory(template: Any, logical_id: str) -> int:
+    props = template.raw["Resources"][logical_id]["Properties"]
+    return int(props.get("MemorySize", template.raw["Globals"]["Function"]["MemorySize"]))
+
+
+def _item_bytes(item: dict[str, Any]) -> int:
+    """DynamoDB's item size, closely enough: attribute names plus their values' lengths."""
+    return sum(len(name) + _value_bytes(value) for name, value in item.items())
+
+
+def _value_bytes(value: Any) -> int:
+    if isinstance(value, dict):
+        return _item_bytes(value)
+    if isinstance(value, list | set | tuple):
+        return sum(_value_bytes(v) for v in value)
+    raw = getattr(value, "value", value)  # boto3 Binary wraps bytes
+    return len(raw) if isinstance(raw, bytes) else len(str(raw).encode())
+
+
+def _stored_sizes(bench: Bench) -> dict[str, float]:
+    import boto3
+
+    sizes: dict[str, float] = {}
+    for logical_id in ("GroupsTable", "BlobsTable", "ComplianceTable"):
+        items = boto3.resource("dynamodb").Table(bench.template.physical_name(logical_id)).scan()["Items"]
+        sizes[logical_id] = statistics.mean(_item_bytes(item) for item in items) if items else 0.0
+    s3 = boto3.client("s3")
+    objects = s3.list_objects_v2(Bucket=bench.template.physical_name("BlobBucket")).get("Contents", [])
+    sizes["blob_object"] = statistics.mean(obj["Size"] for obj in objects) if objects else 0.0
+    return sizes
+
+
+if __name__ == "__main__":
+    result = measure(repeat=3 if "--smoke" in sys.argv else 7)
+    sys.stdout.write("\n" + json.dumps(result) + "\n")  # the last line is the answer
