@@ -27,6 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, help="default: PORT from the environment, else 3000")
     serve.add_argument("--host", default="127.0.0.1", help="loopback address to listen on")
     serve.add_argument("--no-seed", dest="seed", action="store_false", help="start empty (no demo data)")
+    serve.add_argument("-v", "--verbose", action="store_true", help="log one line per request on stderr")
     serve.set_defaults(run=run_serve)
 
     token = subparsers.add_parser("token", help="mint a development JWT (printed alone on stdout)")
@@ -82,7 +83,7 @@ def run_serve(args: argparse.Namespace) -> int:
             port = int(os.environ.get("PORT") or 3000)
         except ValueError:
             return _usage_error("serve", f"PORT must be a port number (got {os.environ['PORT']!r})")
-    status = serve(host=args.host, port=port, seed=args.seed)
+    status = serve(host=args.host, port=port, seed=args.seed, verbose=args.verbose)
     # Everything is closed by now; tearing down the interpreter (moto imports a lot) takes seconds.
     sys.stdout.flush()
     sys.stderr.flush()

@@ -9,18 +9,33 @@ from __future__ import annotations
 
 import importlib
 import logging
+from collections.abc import Callable
 
 from fleetreport_local.seeding import SeedContext
 
 log = logging.getLogger("fleetreport.local.seed")
 
 SEEDERS = ("seed_apps", "seed_groups", "seed_compliance", "seed_rollups")
+# What the progress line says while each seeder runs.
+LABELS = {
+    "seed_apps": "demo apps",
+    "seed_groups": "report groups (35 days of history)",
+    "seed_compliance": "compliance snapshots (120 days)",
+    "seed_rollups": "daily rollups",
+}
 
 
-def run_seeders(ctx: SeedContext, seeders: tuple[str, ...] = SEEDERS) -> list[str]:
-    """Run every available seeder in order; returns the lines they asked to print."""
+def run_seeders(
+    ctx: SeedContext,
+    seeders: tuple[str, ...] = SEEDERS,
+    on_step: Callable[[str], None] | None = None,
+) -> list[str]:
+    """Run every available seeder in order; returns the lines they asked to print. `on_step` hears
+    each seeder's label as it starts (the progress line of `fleetreport serve`)."""
     lines: list[str] = []
     for name in seeders:
+        if on_step is not None:
+            on_step(f"seeding {LABELS.get(name, name)}")
         module_name = f"fleetreport_local.{name}"
         try:
             module = importlib.import_module(module_name)

@@ -1,4 +1,5 @@
-"""Demo apps for the local stack: `desktop-client` and `mobile-client`, reports on, keys printed once.
+"""Demo apps for the local stack: `desktop-client` and `mobile-client`, reports on, keys printed once
+(as `export DESKTOP_CLIENT_KEY=rpk_…` lines of the banner).
 
 Other seeders call `create_app(ctx, name)` to get an app id and a working report key; within one
 process the same name always gives back the same key (a second call never rotates the printed one).
@@ -21,28 +22,29 @@ _issued: dict[tuple[str, str, str], tuple[str, str]] = {}
 
 
 def seed(ctx: SeedContext) -> list[str]:
-    """Create (or re-key) the demo apps and return lines with their ids, keys and a curl example."""
-    lines = [f"Apps of tenant {ctx.tenant!r} (report keys are shown only now):"]
-    keys: dict[str, str] = {}
+    """Create (or re-key) the demo apps; returns banner lines exporting their keys, and a curl."""
+    exports: list[str] = []
     for name in DEMO_APPS:
-        app_id, key = create_app(ctx, name)
-        keys[name] = key
-        lines.append(f"  {name:<15} id={app_id}  report key: {key}")
-    lines += [
-        "",
-        "List apps:",
-        f'  curl -s {ctx.api}/apps -H "Authorization: Bearer {ctx.admin_token}"',
-        "Send a report:",
-        f"  curl -s -X POST {ctx.api}/reports/ingest "
-        f'-H "Authorization: Bearer {keys[DEMO_APPS[0]]}" -H "X-Device-ID: demo-device-1" '
-        "-H 'Content-Type: application/json' "
-        "-d '"
+        _, key = create_app(ctx, name)
+        exports.append(f"  export {key_variable(name)}={key}")
+    report = (
         '{"application": {"name": "desktop-client", "version": "1.4.2", "channel": "stable"}, '
         '"system": {"platform": "windows", "arch": "amd64"}, '
         '"event": {"type": "update_failure", "reason": "checksum_mismatch"}}'
-        "'",
+    )
+    return [
+        f"Apps {' and '.join(DEMO_APPS)} (their ids: GET /apps); their report keys, shown only now:",
+        *exports,
+        "  curl -s -X POST "
+        f'{ctx.api}/reports/ingest -H "Authorization: Bearer ${key_variable(DEMO_APPS[0])}" \\',
+        "    -H 'X-Device-ID: my-laptop' -H 'Content-Type: application/json' \\",
+        f"    -d '{report}'",
     ]
-    return lines
+
+
+def key_variable(app_name: str) -> str:
+    """The shell variable the banner exports an app's key as: desktop-client -> DESKTOP_CLIENT_KEY."""
+    return app_name.upper().replace("-", "_") + "_KEY"
 
 
 def create_app(ctx: SeedContext, name: str) -> tuple[str, str]:

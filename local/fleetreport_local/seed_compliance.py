@@ -171,28 +171,11 @@ def envelope(
 
 
 def lines(ctx: SeedContext, total: int) -> list[str]:
-    auth = f'-H "Authorization: Bearer {ctx.admin_token}"'
-    run = f"{ctx.api}/reports"
-    example = "00000000-demo-4000-8000-000000000000"
-    event = (
-        '{"id": "demo-1", "type": "CREATED", "target": "COMPLIANCE", "entity": {"consumer": '
-        '{"uuid": "my-host", "owner": {"key": "acme_corporation"}}, '
-        '"status": {"status": "valid", "date": "2026-01-01T10:00:00Z"}}}'
-    )
-    owners = ", ".join(OWNERS)
+    """Banner lines: what was stored, and the report to try first (the token is exported as $TOKEN)."""
+    owners = " and ".join(OWNERS)
     return [
-        f"Compliance: {total} demo events stored for tenant {ctx.tenant!r} (owners: {owners}).",
-        "Report catalogue:",
-        f"  curl -s {run} {auth}",
-        "Latest status of every consumer (filter by Candlepin owner, page through it):",
-        f'  curl -s -i "{run}/consumer_status/run?owner=acme_corporation&page=1&per_page=5" {auth}',
-        "One consumer's history over the last 30 days:",
-        f'  curl -s "{run}/consumer_trend/run?consumer_uuid={example}&hours=720" {auth}',
-        "Per-day counts by status in Chicago days, and as CSV for a spreadsheet:",
-        f'  curl -s "{run}/status_trend/run?timezone=America/Chicago" {auth}',
-        f'  curl -s "{run}/status_trend/run?management_enabled=true" -H "Accept: text/csv" {auth}',
-        "Full snapshots, trimmed to a few attributes:",
-        f'  curl -s "{run}/consumer_status/run?custom_results=1&include=consumer.name&include=status" {auth}',
-        "Post a Candlepin event (or: fleetreport send-event FILE):",
-        f"  curl -s -X POST {ctx.api}/events {auth} -H 'Content-Type: application/json' -d '{event}'",
+        f"Compliance: {total} Candlepin events of 18 consumers over {HISTORY_DAYS} days "
+        f"(Candlepin owners {owners}):",
+        '  curl -s -H "Authorization: Bearer $TOKEN" '
+        f'"{ctx.api}/reports/status_trend/run?timezone=America/Chicago"',
     ]

@@ -1,145 +1,82 @@
-"""Demo report groups: a few dozen reports posted through the real ingest API, some with details,
-then one group resolved and one muted through the groups API. Returns curl lines to explore them."""
+"""Demo report groups with 35 days of history: the story of `seed_story` (docs/demo.md), written by
+`seed_history` through the real counting, triage and rollup code on a simulated clock; today's newest
+group is posted through the API itself, as a client app would."""
 
 from __future__ import annotations
 
-import base64
-import gzip
-import json
 import logging
-import urllib.error
-import urllib.request
+from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
+from fleetreport_local.seed_apps import create_app
+from fleetreport_local.seed_history import HistoryWriter, demo_details, dimensions
+from fleetreport_local.seed_story import BAD_RELEASE, GROUPS, NEW_TODAY, Report, Triage, story
 from fleetreport_local.seeding import SeedContext
 
 log = logging.getLogger("fleetreport.local.seed")
-
-# (app, version, channel, platform, arch, type, reason, reports, with details)
-DEMO_GROUPS = (
-    ("desktop-client", "1.4.2", "stable", "windows", "amd64", "update_failure", "checksum_mismatch", 6, True),
-    ("desktop-client", "1.4.2", "stable", "darwin", "arm64", "update_failure", "signature_invalid", 3, True),
-    ("desktop-client", "1.4.3", "beta", "windows", "amd64", "crash", "access_violation", 5, True),
-    ("desktop-client", "1.4.3", "beta", "linux", "amd64", "startup_failure", "missing_libssl", 2, False),
-    ("desktop-client", "1.5.0", "nightly", "linux", "arm64", "install_failure", "disk_full", 4, False),
-    ("desktop-client", "1.4.1", "stable", "windows", "amd64", "rollback_failure", "file_locked", 1, False),
-    ("mobile-client", "2.0.1", "stable", "android", "arm64", "crash", "out_of_memory", 5, True),
-    ("mobile-client", "2.0.1", "stable", "ios", "arm64", "startup_failure", "keychain_denied", 3, False),
-    ("mobile-client", "2.1.0", "beta", "android", "arm64", "update_failure", "download_timeout", 4, True),
-    ("mobile-client", "2.1.0", "beta", "android", "amd64", "crash", "null_pointer", 2, False),
-)
-RESOLVED = 5  # index in DEMO_GROUPS of the group marked resolved (an old release)
-MUTED = 3  # ... and of the group muted (a known distro packaging issue)
+TODAY_REPORTS = 3  # NEW_TODAY's reports, posted through the API when the stack starts
 
 
 def seed(ctx: SeedContext) -> list[str]:
-    keys = _report_keys(ctx)
-    hashes: list[str] = []
-    posted = 0
-    for index, (app, version, channel, platform, arch, kind, reason, reports, details) in enumerate(
-        DEMO_GROUPS
-    ):
-        body: dict[str, Any] = {
-            "application": {"name": app, "version": version, "channel": channel},
-            "system": {"platform": platform, "arch": arch},
-            "event": {"type": kind, "reason": reason},
-        }
-        group_hash = ""
-        for n in range(reports):
-            if details and n % 2 == 0:
-                body["details"] = demo_details(app, version, reason, n)
-            else:
-                body.pop("details", None)
-            headers = {"Authorization": f"Bearer {keys[app]}", "X-Device-ID": f"demo-{index}-{n}"}
-            status, answer = _request(ctx.api, "POST", "/reports/ingest", body, headers)
-            if status != 202:
-                log.warning("seed: report not accepted (%s %s)", status, answer)
-                continue
-            posted += 1
-            group_hash = answer["group_hash"]
-        hashes.append(group_hash)
-    admin = {"Authorization": f"Bearer {ctx.admin_token}"}
-    _request(
-        ctx.api,
-        "PATCH",
-        f"/reports/groups/{hashes[RESOLVED]}",
-        {"status": "resolved", "note": "fixed in 1.4.2"},
-        admin,
+    now = datetime.now(UTC)
+    apps = {app: create_app(ctx, app) for app in sorted({group.app for group in GROUPS})}
+    dynamodb: Any = ctx.session.resource("dynamodb", endpoint_url=ctx.aws_endpoint)
+    writer = HistoryWriter(
+        tenant=ctx.tenant,
+        apps=apps,
+        groups=dynamodb.Table(ctx.template.physical_name("GroupsTable")),
+        rollups=dynamodb.Table(ctx.template.physical_name("RollupsTable")),
+        today=now.date(),
     )
-    _request(
-        ctx.api,
-        "PATCH",
-        f"/reports/groups/{hashes[MUTED]}",
-        {"status": "muted", "tags": ["packaging"]},
-        admin,
-    )
-    return _lines(ctx, posted, hashes[0])
-
-
-def demo_details(app: str, version: str, reason: str, n: int) -> dict[str, str]:
-    document = {
-        "app": app,
-        "version": version,
-        "reason": reason,
-        "attempt": n,
-        "log": [f"step {i}: {'ok' if i < 3 else reason}" for i in range(4)],
-    }
-    payload = gzip.compress(json.dumps(document).encode())
-    return {
-        "encoding": "gzip+base64",
-        "content_type": "application/json",
-        "payload": base64.b64encode(payload).decode(),
-    }
-
-
-def _report_keys(ctx: SeedContext) -> dict[str, str]:
-    """A working key per demo app: the apps seeder's when it is there, else whatever the API gives."""
-    names = sorted({group[0] for group in DEMO_GROUPS})
-    try:
-        from fleetreport_local.seed_apps import create_app
-    except ImportError:  # pragma: no cover - the apps seeder ships with the stack
-        create_app = None
-    keys = {}
-    for name in names:
-        if create_app is not None:
-            keys[name] = create_app(ctx, name)[1]
-            continue
-        admin = {"Authorization": f"Bearer {ctx.admin_token}"}
-        status, app = _request(ctx.api, "POST", "/apps", {"name": name, "reports": True}, admin)
-        if status != 201:
-            raise RuntimeError(f"cannot create demo app {name}: {status}")
-        keys[name] = app["report_key"]
-    return keys
-
-
-def _lines(ctx: SeedContext, posted: int, sample_hash: str) -> list[str]:
-    auth = f'-H "Authorization: Bearer {ctx.admin_token}"'
-    api = ctx.api
+    if _already_told(writer):
+        return ["Report groups: the demo history is already there (seeding again adds nothing)."]
+    reports, triage = story(now)
+    replay(writer, reports, triage, ctx.progress)
+    writer.flush_all()
+    writer.roll_closed_days([group for group in GROUPS if group is not NEW_TODAY])
+    posted = post_today(ctx, apps)
+    days = (now.date() - reports[0].at.date()).days + 1
     return [
-        f"Report groups: {posted} reports in {len(DEMO_GROUPS)} groups (one resolved, one muted), "
-        "some with details.",
-        "List groups of an app, newest first:",
-        f"  curl -s {auth} '{api}/reports/groups?app=desktop-client&limit=5'",
-        "Filter them:",
-        f"  curl -s {auth} '{api}/reports/groups?app=desktop-client&platform=windows"
-        "&type=update_failure&status=open'",
-        f"  curl -s {auth} '{api}/reports/groups?from=2020-01-01T00:00:00Z&status=muted'",
-        "One group, and its detail blobs (presigned URLs valid 15 minutes):",
-        f"  curl -s {auth} {api}/reports/groups/{sample_hash}",
-        f"  curl -s {auth} {api}/reports/groups/{sample_hash}/blobs",
-        "Triage it:",
-        f"  curl -s -X PATCH {auth} -H 'Content-Type: application/json' "
-        f'-d \'{{"status": "resolved", "tags": ["triaged"]}}\' {api}/reports/groups/{sample_hash}',
+        f"Report groups: {len(reports) - writer.refused + posted} reports in {len(GROUPS)} groups over "
+        f"{days} days; {BAD_RELEASE.app} {BAD_RELEASE.version} crashed in a spike, was resolved, regressed:",
+        '  curl -s -H "Authorization: Bearer $TOKEN" '
+        f'"{ctx.api}/reports/groups?app={BAD_RELEASE.app}&type=crash&status=open"',
     ]
 
 
-def _request(api: str, method: str, path: str, body: Any, headers: dict[str, str]) -> tuple[int, Any]:
-    data = json.dumps(body).encode()
-    request = urllib.request.Request(
-        f"{api}{path}", data=data, method=method, headers={"Content-Type": "application/json", **headers}
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=30) as answer:
-            return answer.status, json.loads(answer.read() or b"null")
-    except urllib.error.HTTPError as error:
-        return error.code, error.read().decode("utf-8", "replace")
+def replay(
+    writer: HistoryWriter, reports: list[Report], triage: list[Triage], progress: Callable[[str], None]
+) -> None:
+    """Reports and triage actions in time order (an action before a report of the same instant)."""
+    actions = list(triage)
+    day = None
+    for n, report in enumerate(reports, 1):
+        while actions and actions[0].at <= report.at:
+            writer.triage(actions.pop(0))
+        if report.at.date() != day:
+            day = report.at.date()
+            progress(f"{day.isoformat()} ({n}/{len(reports)} reports)")
+        writer.report(report, n)
+    for action in actions:
+        writer.triage(action)
+
+
+def post_today(ctx: SeedContext, apps: dict[str, tuple[str, str]]) -> int:
+    """A group that appeared minutes ago, through the real API (as a client would post it)."""
+    posted = 0
+    for n in range(TODAY_REPORTS):
+        body = {**NEW_TODAY.body(), "details": demo_details(NEW_TODAY, n)}
+        headers = {"Authorization": f"Bearer {apps[NEW_TODAY.app][1]}", "X-Device-ID": f"demo-today-{n}"}
+        status, answer = ctx.request("POST", "/reports/ingest", body, headers)
+        if status == 202:
+            posted += 1
+        else:
+            log.warning("seed: report not accepted (%s %s)", status, answer)
+    return posted
+
+
+def _already_told(writer: HistoryWriter) -> bool:
+    """The bad release's group exists: this stack was seeded before (`fleetreport seed` twice)."""
+    key = {"app_id": writer.apps[BAD_RELEASE.app][0], "group_hash": dimensions(BAD_RELEASE).group_hash}
+    return "Item" in writer.groups.get_item(Key=key)

@@ -24,17 +24,12 @@ def seed(ctx: SeedContext) -> list[str]:
         groups=table("GroupsTable"),
         apps=table("AppsTable"),
         now=datetime.now(UTC),
+        progress=lambda done, total, label: ctx.progress(f"{done}/{total} days"),
     )
     summary = rollup.run(RollupRequest(tenants=(ctx.tenant,)))
     rolled = summary["tenants"][0]
-    auth = f'-H "Authorization: Bearer {ctx.admin_token}"'
-    run = f"{ctx.api}/reports"
     return [
-        f"Rollups: {rolled['status']['days']} days of status counts and {rolled['groups']['days']} days of "
-        f"report counts rolled up through {summary['closed_day']} (the daily schedule continues from there).",
-        "Per-day counts by status from the rollups (plus today, live), for one Candlepin owner:",
-        f'  curl -s "{run}/status_trend/run?owner=acme_corporation&timezone=Asia/Kolkata" {auth}',
-        "Per-day reports of one app by event type (group_trend):",
-        f'  curl -s "{run}/group_trend/run?app=desktop-client" {auth}',
-        "Backfill or re-roll days: fleetreport rollup --from YYYY-MM-DD --to YYYY-MM-DD",
+        f"Rollups: closed days rolled up through {summary['closed_day']} ({rolled['status']['days']} days of "
+        "status counts; the report history came rolled up); today is counted live. Reports per day:",
+        f'  curl -s -H "Authorization: Bearer $TOKEN" "{ctx.api}/reports/group_trend/run?app=desktop-client"',
     ]

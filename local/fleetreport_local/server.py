@@ -35,11 +35,23 @@ class ApiServer(ThreadingHTTPServer):
     block_on_close = False
     request_queue_size = 128
 
-    def __init__(self, host: str, port: int, gateway: Gateway) -> None:
+    def __init__(self, host: str, port: int, gateway: Gateway, listen: bool = True) -> None:
+        """Bind the port now (a busy one fails here); with `listen=False` connections are refused
+        until `listen()` — the stack binds first and listens once its demo data is in place."""
         if host not in LOOPBACK_HOSTS and not host.startswith("127."):
             raise ValueError(f"--host {host}: the local stack only listens on loopback (127.0.0.1)")
         self.gateway = gateway
-        super().__init__((host, port), RequestHandler)
+        super().__init__((host, port), RequestHandler, bind_and_activate=False)
+        try:
+            self.server_bind()
+        except OSError:
+            self.server_close()
+            raise
+        if listen:
+            self.listen()
+
+    def listen(self) -> None:
+        self.server_activate()
 
     @property
     def port(self) -> int:
@@ -70,9 +82,7 @@ class RequestHandler(BaseHTTPRequestHandler):
             )
         self.write_reply(reply)
         elapsed = (time.perf_counter() - started) * 1000
-        log.info(
-            '%s "%s %s" %d %.0fms', self.client_address[0], self.command, self.path, reply.status, elapsed
-        )
+        log.info("%s %s %d %.0fms", self.command, self.path, reply.status, elapsed)
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = serve_request
 

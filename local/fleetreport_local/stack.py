@@ -1,19 +1,24 @@
 """`fleetreport serve`: the whole API on 127.0.0.1 against an embedded moto server, shaped by template.yaml.
 
 Start-up order matters: settings are validated first (a bad one is one line and a non-zero exit, before
-anything starts), the HTTP port is bound before moto starts (a busy port fails fast), resources are
-created from the template, one container per function is warmed, then demo data is seeded through the
-running API and `.fleetreport/stack.json` announces the stack. Handler output (Powertools JSON logs)
-goes to stderr; stdout carries only the banner.
+anything starts), the HTTP port is bound before moto starts (a busy port fails fast) but connections are
+refused until the stack is ready; resources are created from the template, one container per function
+is warmed, demo data is seeded through the real code (the API's calls in-process, through the gateway),
+and only then does the port listen and `.fleetreport/stack.json` announce the stack — so the first
+request anyone makes already sees the demo data. Meanwhile one progress line on stderr; then one banner
+on stdout. Handler output (Powertools JSON logs, WARNING and up unless LOG_LEVEL says otherwise) goes
+to stderr; `--verbose` adds one line per request.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
@@ -28,12 +33,14 @@ from fleetreport_local.environment import (
     verify_jwt_configuration,
 )
 from fleetreport_local.gateway import Cors, Gateway
-from fleetreport_local.logs import configure_logging
+from fleetreport_local.logs import ServeLogging, configure_serve_logging
 from fleetreport_local.motoserver import EmbeddedMotoServer
 from fleetreport_local.poller import QueuePoller, queue_sources
 from fleetreport_local.pool import ContainerPool
-from fleetreport_local.seed import run_seeders
-from fleetreport_local.seeding import SeedContext
+from fleetreport_local.progress import StartupProgress
+from fleetreport_local.seed import SEEDERS, run_seeders
+from fleetreport_local.seed_apps import DEMO_APPS
+from fleetreport_local.seeding import SeedContext, decode
 from fleetreport_local.server import ApiServer
 from fleetreport_local.stackfile import read_stack_file, remove_stack_file, write_stack_file
 from fleetreport_local.stream_poller import StreamPoller, StreamPump
@@ -44,6 +51,9 @@ log = logging.getLogger("fleetreport.local")
 
 TENANT = "demo"
 BANNER_TOKEN_TTL = 24 * 3600  # a working day of local development without re-minting
+BANNER_SUB = "demo-admin"  # the seeded triage actions are this operator's too
+STARTUP_STEPS = 4  # moto, resources, warm functions, listen (plus one per seeder)
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 @dataclass
@@ -64,27 +74,29 @@ class LocalStack:
 
     @classmethod
     def bind(cls, template: Template, host: str, port: int) -> LocalStack:
-        """Claim the HTTP port first, so a busy port fails before anything else starts."""
+        """Claim the HTTP port first, so a busy port fails before anything else starts; it refuses
+        connections until `open()`."""
         pool = ContainerPool(template)
-        server = ApiServer(host, port, Gateway(template, pool.invoke, Cors.from_template(template)))
+        gateway = Gateway(template, pool.invoke, Cors.from_template(template))
+        server = ApiServer(host, port, gateway, listen=False)
         return cls(template=template, server=server, pool=pool)
 
-    def start(self) -> None:
+    def start(self, step: Callable[[str], None] = lambda label: None) -> None:
+        """Storage, resources, warm containers and pollers: everything but the open port."""
+        step("starting the embedded moto server")
         self.moto = EmbeddedMotoServer()
         self.moto.start()
         self.aws_endpoint = self.moto.endpoint
         point_boto3_at(self.aws_endpoint)
         session = local_session()
+        step("creating tables, bucket and queues from template.yaml")
         create_resources(self.template, session, self.aws_endpoint)
         # Queue URLs are known now (EVENTS_QUEUE_URL): apply the functions' env again.
         apply_environment(stack_environment(self.template, os.environ))
         assert self.pool is not None
+        step(f"warming {len(self.template.functions())} functions")
         for logical_id, error in self.pool.warm().items():
             log.error("%s could not start (its requests will answer 500): %s", logical_id, error)
-        self._serving = threading.Thread(
-            target=self.server.serve_forever, kwargs={"poll_interval": 0.1}, name="http", daemon=True
-        )
-        self._serving.start()
         for source in queue_sources(self.template):
             sqs = session.client("sqs", endpoint_url=self.aws_endpoint)
             poller = QueuePoller(source, self.template.created[source.queue], sqs, self.pool.invoke)
@@ -102,6 +114,20 @@ class LocalStack:
             stream_poller.start()
             self.pollers.append(stream_poller)
 
+    def open(self) -> None:
+        """Listen on the bound port and serve: from here on, requests are answered."""
+        self.server.listen()
+        self._serving = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.1}, name="http", daemon=True
+        )
+        self._serving.start()
+
+    def call(self, method: str, path: str, body: Any, headers: dict[str, str]) -> tuple[int, Any]:
+        """One API request through the gateway in this process (the seeders' way in before `open`)."""
+        data = None if body is None else json.dumps(body).encode()
+        reply = self.server.gateway.handle(method, path, headers.items(), data, server_port=self.server.port)
+        return reply.status, decode(reply.body)
+
     def stop(self) -> None:
         for poller in self.pollers:
             poller.stop()
@@ -113,7 +139,7 @@ class LocalStack:
         if self.moto is not None:
             self.moto.stop()
 
-    def seed_context(self, tenant: str) -> SeedContext:
+    def seed_context(self, tenant: str, progress: Callable[[str], None] | None = None) -> SeedContext:
         return SeedContext(
             api=self.api,
             aws_endpoint=self.aws_endpoint,
@@ -123,6 +149,8 @@ class LocalStack:
             ),
             template=self.template,
             session=local_session(),
+            call=self.call,
+            progress=progress or (lambda text: None),
         )
 
 
@@ -130,12 +158,24 @@ def _raise_interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
 
 
-def serve(host: str = "127.0.0.1", port: int = 3000, seed: bool = True, out: TextIO | None = None) -> int:
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 3000,
+    seed: bool = True,
+    out: TextIO | None = None,
+    verbose: bool = False,
+) -> int:
     """Run the stack until Ctrl-C or SIGTERM; 0 on a clean stop, 1 when it cannot start."""
     banner_out = out or sys.stdout
     template = load_template()
+    logging_choice = ServeLogging.choose(verbose, os.environ)
     try:
+        if logging_choice.handler_level not in LOG_LEVELS:
+            raise ConfigError(
+                f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)} (got {logging_choice.handler_level!r})"
+            )
         validate_settings(template, os.environ)
+        os.environ["POWERTOOLS_LOG_LEVEL"] = logging_choice.handler_level  # read as the functions import
         apply_environment(stack_environment(template, os.environ))
         verify_jwt_configuration()
     except (ConfigError, ValueError) as exc:
@@ -149,19 +189,24 @@ def serve(host: str = "127.0.0.1", port: int = 3000, seed: bool = True, out: Tex
     except OSError as exc:
         print(f"fleetreport serve: cannot listen on {host}:{port}: {exc.strerror or exc}", file=sys.stderr)
         return 1
-    configure_logging()
+    configure_serve_logging(logging_choice)
     signal.signal(signal.SIGTERM, _raise_interrupt)
     signal.signal(signal.SIGINT, _raise_interrupt)
+    progress = StartupProgress(sys.stderr, total=STARTUP_STEPS + (len(SEEDERS) if seed else 0))
     # Handlers and Powertools print to stdout; locally that belongs on stderr, next to the logs.
     sys.stdout = sys.stderr
     try:
-        stack.start()
-        lines = run_seeders(stack.seed_context(TENANT)) if seed else []
+        stack.start(progress.advance)
+        ctx = stack.seed_context(TENANT, progress.detail)
+        lines = run_seeders(ctx, on_step=progress.advance) if seed else []
+        progress.advance(f"listening on {stack.api}")
+        stack.open()
         _announce(stack)
+        progress.finish()
         print_banner(banner_out, stack, lines)
         threading.Event().wait()
     except KeyboardInterrupt:
-        pass
+        progress.finish()
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
@@ -182,28 +227,31 @@ def _announce(stack: LocalStack) -> None:
 
 
 def print_banner(out: TextIO, stack: LocalStack, seed_lines: list[str]) -> None:
+    """The one thing `fleetreport serve` prints on stdout: where things are, a token, what to try."""
     token = mint_token(
-        role="admin", owner=TENANT, sub="demo-admin", ttl=BANNER_TOKEN_TTL, secret=jwt_secret(os.environ)
+        role="admin", owner=TENANT, sub=BANNER_SUB, ttl=BANNER_TOKEN_TTL, secret=jwt_secret(os.environ)
     )
     api = stack.api
+    demo = (
+        ["Demo data (the story behind it: docs/demo.md):", *seed_lines]
+        if seed_lines
+        else ["No demo data (--no-seed): `fleetreport seed` loads it."]
+    )
     lines = [
-        "fleetreport local stack",
-        f"  API           {api}",
-        f"  AWS (moto)    {stack.aws_endpoint}",
-        f"  tenant        {TENANT}",
-        f"  admin token   {token}",
+        f"fleetreport is running: tenant {TENANT!r}, storage in memory (moto at {stack.aws_endpoint})",
         "",
-        "Try:",
+        f"  API        {api}",
+        f"  Swagger    {api}/swagger",
+        f"  Dashboard  {api}/   (sign in with the token)",
+        "",
         f"  export TOKEN={token}",
-        f'  curl -s -H "Authorization: Bearer $TOKEN" {api}/reports/groups',
-        f'  curl -s -H "Authorization: Bearer $TOKEN" {api}/apps',
-        f'  curl -s -H "Authorization: Bearer $TOKEN" {api}/reports',
-        f'  curl -s -H "Authorization: Bearer $TOKEN" "{api}/reports/status_trend/run?timezone=UTC"',
-        f"  open {api}/swagger   (the API in Swagger UI)   or   {api}/   (the dashboard)",
-        "  fleetreport token --role team --owner demo --allowed-apps APP_ID   # more tokens",
-        *(["", *seed_lines] if seed_lines else []),
+        f'  curl -s -H "Authorization: Bearer $TOKEN" "{api}/reports/groups?app={DEMO_APPS[0]}&limit=3"',
         "",
-        "Ctrl-C stops the stack (all data is in memory and goes with it).",
+        *demo,
+        "",
+        "TOKEN is an admin of 'demo' for 24 h; for team users, other tenants or role ingest:",
+        "  .venv/bin/fleetreport token --help",
+        "Ctrl-C stops the stack; its data lives in memory and goes with it.",
     ]
     out.write("\n".join(lines) + "\n")
     out.flush()
