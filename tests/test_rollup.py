@@ -10,13 +10,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from compliance_support import compliance, consumer_created, load
+from compliance_support import compliance, consumer_created, consumer_deleted, load
 from fleetreport.groups.models import Dimensions
 from fleetreport.groups.store import count_report
+from fleetreport.reports.definition import ReportContext
+from fleetreport.reports.params import QueryParams, validate
+from fleetreport.reports.status_trend import PARAMETERS, run_from_snapshots
 from fleetreport.rollup import runs
 from fleetreport.rollup.groups import decode_rows
 from fleetreport.rollup.request import RollupRequest
 from fleetreport.rollup.runner import Rollup
+from fleetreport.rollup.status_report import status_trend_from_rollups
 from fleetreport.storage.aws import dynamodb, table
 from fleetreport_local.commands import CommandError
 from fleetreport_local.commands.rollup import ProgressBar, rollup_payload
@@ -44,15 +48,65 @@ def count_reports(stack: Any, tenant: str, app_id: str, moments: list[datetime],
         )
 
 
+REPORT_HOURS_AGO = (1, 5, 20, 30, 31, 55, 80, 100)  # crash 1.0 boom; the 3rd to 5th also update_failure 2.0
+
+
 def seed_tenant(stack: Any, tenant: str, seed: int = 1, now: datetime = NOW) -> str:
     """A random compliance history and an app whose groups got reports over the last days."""
     rng = random.Random(seed)
-    load(stack, tenant, random_history(rng, 8, now - timedelta(days=6), now))
+    history = random_history(rng, 8, now - timedelta(days=6), now)
+    # Certain cases of the deletion rule: counted through the day before the deletion, and not after.
+    gone = now.replace(hour=10, minute=0, second=0, microsecond=0) - timedelta(days=2)
+    history += [
+        consumer_created("gone", iso(gone - timedelta(days=3)), "globex"),
+        compliance("gone", iso(gone - timedelta(days=2)), "invalid", owner_key="globex"),
+        consumer_deleted("gone", iso(gone), "globex"),
+    ]
+    load(stack, tenant, history)
     app_id, _ = make_app(stack, tenant, name="test")
-    hours = [now - timedelta(hours=hours) for hours in (1, 5, 20, 30, 31, 55, 80, 100)]
+    hours = [now - timedelta(hours=hours) for hours in REPORT_HOURS_AGO]
     count_reports(stack, tenant, app_id, hours)
     count_reports(stack, tenant, app_id, hours[2:5], type="update_failure", version="2.0")
     return app_id
+
+
+def assert_status_days_match_the_snapshots(stack: Any, tenant: str, now: datetime = NOW) -> None:
+    """The rolled days against status_trend computed from the snapshots alone (not from rollups), for
+    every consumer and per owner key: an independent check of what the rollup wrote."""
+    yesterday = (now - timedelta(days=1)).date().isoformat()
+    for owner in ("", "acme", "globex"):
+        query = [("start_date", "2026-05-01"), ("end_date", yesterday)] + (
+            [("owner", owner)] if owner else []
+        )
+        context = ReportContext(
+            tenant, validate(PARAMETERS, QueryParams(query)), now, table(stack.name("ComplianceTable"))
+        )
+        from_rollups = status_trend_from_rollups(context)
+        assert from_rollups is not None, owner
+        assert from_rollups.days == run_from_snapshots(context).days, owner
+        assert owner or any(counts for _, counts in from_rollups.days), "nothing was counted"
+
+
+def assert_group_days_match_the_reports(stack: Any, app_id: str, now: datetime = NOW) -> None:
+    """The app's rolled group days against the hours seed_tenant counted reports at (closed days only)."""
+    expected: dict[str, list[list[Any]]] = {}
+    moments = [now - timedelta(hours=hours) for hours in REPORT_HOURS_AGO]
+    reports = [("crash", "1.0", moment) for moment in moments]
+    reports += [("update_failure", "2.0", moment) for moment in moments[2:5]]
+    per_row: dict[tuple[str, str, str], dict[str, int]] = {}
+    for kind, version, moment in reports:
+        if moment.date() < now.date():
+            hours = per_row.setdefault((moment.strftime("%Y-%m-%d"), kind, version), {})
+            hours[f"{moment.hour:02d}"] = hours.get(f"{moment.hour:02d}", 0) + 1
+    for (day, kind, version), hours in sorted(per_row.items()):
+        expected.setdefault(day, []).append([kind, version, "stable", "linux", "amd64", "boom", hours])
+    found: dict[str, list[list[Any]]] = {}
+    for item in all_items(stack.table("RollupsTable")):
+        if item["pk"] == f"GT#{app_id}":
+            for name, value in item.items():
+                if name.startswith("d") and name[1:].isdigit():
+                    found[f"{item['sk'][2:]}-{name[1:]}"] = sorted(decode_rows(value))
+    assert found == {day: sorted(rows) for day, rows in expected.items()}
 
 
 def tenant_items(stack: Any, tenant: str, app_id: str) -> list[dict[str, Any]]:
@@ -82,8 +136,10 @@ def hour_counters(stack: Any, app_id: str) -> list[str]:
 
 
 def test_rolling_the_same_days_again_writes_identical_items(stack: Any) -> None:
-    seed_tenant(stack, "t1")
+    app_id = seed_tenant(stack, "t1")
     roll(NOW)
+    assert_status_days_match_the_snapshots(stack, "t1")
+    assert_group_days_match_the_reports(stack, app_id)
     first = rollup_items(stack)
     summary = roll(NOW, {"from": "2026-05-10", "to": "2026-05-19"})
     assert summary["tenants"][0]["status"]["days"] == 10
@@ -140,6 +196,7 @@ def test_re_rolling_a_day_that_changed_carries_the_change_into_later_days(stack:
     assert [item for item in tenant_items(stack, "late", "-") if item["pk"] != "RUN"] == [
         item for item in tenant_items(stack, "fresh", "-") if item["pk"] != "RUN"
     ]
+    assert_status_days_match_the_snapshots(stack, "late")
 
 
 def days_ago(days: int, now: datetime) -> str:
@@ -169,6 +226,7 @@ def test_a_late_event_posted_to_events_is_rolled_again_by_the_next_scheduled_run
     assert [item for item in tenant_items(stack, "late", "-") if item["pk"] != "RUN"] == [
         item for item in tenant_items(stack, "fresh", "-") if item["pk"] != "RUN"
     ]
+    assert_status_days_match_the_snapshots(stack, "late", now)
 
 
 def test_an_event_dated_today_marks_no_day_dirty(stack: Any) -> None:
@@ -195,6 +253,8 @@ def test_a_crash_mid_run_is_completed_by_the_rerun_with_exact_totals(stack: Any)
     clean_app = seed_tenant(stack, "clean")
     with counting_reads() as calls:
         roll(NOW, {"tenants": ["clean"]})
+    assert_status_days_match_the_snapshots(stack, "clean")
+    assert_group_days_match_the_reports(stack, clean_app)
     expected = tenant_items(stack, "clean", clean_app)
     for index, (operation, where) in enumerate(CRASH_POINTS):
         tenant = f"crash{index}"
@@ -206,6 +266,8 @@ def test_a_crash_mid_run_is_completed_by_the_rerun_with_exact_totals(stack: Any)
             roll(NOW, {"tenants": [tenant]})
         roll(NOW, {"tenants": [tenant]})
         assert tenant_items(stack, tenant, app_id) == expected, (operation, where)
+        assert_status_days_match_the_snapshots(stack, tenant)
+        assert_group_days_match_the_reports(stack, app_id)
         assert hour_counters(stack, app_id) == hour_counters(stack, clean_app), (operation, where)
 
 
@@ -217,6 +279,8 @@ def test_catch_up_rolls_every_day_missed_since_the_last_run(stack: Any) -> None:
     assert (summary["status"]["from"], summary["status"]["to"]) == ("2026-05-16", "2026-05-19")
     assert (summary["groups"]["from"], summary["groups"]["to"]) == ("2026-05-16", "2026-05-19")
     caught_up = tenant_items(stack, "t1", app_id)
+    assert_status_days_match_the_snapshots(stack, "t1")
+    assert_group_days_match_the_reports(stack, app_id)
     other_app = seed_tenant(stack, "t2")
     roll(NOW, {"tenants": ["t2"]})
     assert caught_up == tenant_items(stack, "t2", other_app)
