@@ -79,11 +79,36 @@ def compliance(
     reasons: list[dict] | None = None,
     event_id: str | None = None,
     last_checkin: str | None = None,
+    installed: dict[str, str] | None = None,
+    compliant: list[str] | None = None,
+    partial: list[str] | None = None,
+    noncompliant: list[str] | None = None,
 ) -> dict:
+    """`installed` ({product id: name}) and the status's product id lists default to what a real
+    Candlepin reports for a consumer whose entitlements cover it: every provided product installed
+    and compliant."""
+    if installed is None:
+        installed = {}
+        for ent in entitlements or []:
+            provided = ent.get("providedProducts")
+            installed.update(provided if isinstance(provided, dict) else {})
+        compliant = list(installed) if compliant is None else compliant
     entity = {
-        "consumer": consumer_json(uuid, owner_key, lastCheckin=last_checkin or date),
+        "consumer": consumer_json(
+            uuid,
+            owner_key,
+            lastCheckin=last_checkin or date,
+            installedProducts=[{"productId": pid, "productName": name} for pid, name in installed.items()],
+        ),
         "entitlements": entitlements or [],
-        "status": {"status": status, "date": date, "reasons": reasons or []},
+        "status": {
+            "status": status,
+            "date": date,
+            "reasons": reasons or [],
+            "compliantProducts": {pid: [] for pid in compliant or []},
+            "partiallyCompliantProducts": {pid: [] for pid in partial or []},
+            "nonCompliantProducts": list(noncompliant or []),
+        },
     }
     return {
         "id": event_id or next_id(),

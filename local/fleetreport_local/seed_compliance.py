@@ -145,14 +145,26 @@ def compliance_event(
 ) -> dict[str, Any]:
     stamp = to_storage(instant)
     entitlements = [] if status == "invalid" else [ENTITLEMENTS[kind] for kind in kinds]
+    # The products of its kinds stay installed whatever the status; the status lists each of them
+    # (what product_name matches, as in Gutterball).
+    installed: dict[str, str] = {}
+    for kind in kinds:
+        installed.update(ENTITLEMENTS[kind]["providedProducts"])  # type: ignore[call-overload]
+    by_id: dict[str, list[Any]] = {pid: [] for pid in installed}
     entity = {
-        "consumer": {**consumer, "lastCheckin": to_storage(instant - timedelta(minutes=2))},
+        "consumer": {
+            **consumer,
+            "lastCheckin": to_storage(instant - timedelta(minutes=2)),
+            "installedProducts": [{"productId": pid, "productName": name} for pid, name in installed.items()],
+        },
         "entitlements": entitlements,
         "status": {
             "status": status,
             "date": stamp,
             "reasons": [] if status == "valid" else [REASON],
-            "compliantProducts": ["37060"] if status == "valid" else [],
+            "compliantProducts": by_id if status == "valid" else {},
+            "partiallyCompliantProducts": by_id if status == "partial" else {},
+            "nonCompliantProducts": list(installed) if status == "invalid" else [],
         },
     }
     return envelope(f"{uuid}-{stamp}", "COMPLIANCE", "CREATED", instant, entity)

@@ -4,8 +4,10 @@ Candlepin entitlements come in two shapes: Gutterball's flattened one (`productI
 `attributes`, `providedProducts` on the entitlement) and Candlepin's own (the same fields on
 `entitlement.pool`, attributes as `[{"name", "value"}]`). Both are read:
 - skus = `productId`; subscription names = `productName`;
-- product names = the names of `providedProducts` and `derivedProvidedProducts`;
 - management enabled = any entitlement whose pool/product attribute `management_enabled` is truthy.
+Product names come from the consumer, not the entitlements (Gutterball's ComplianceSnapshotCurator):
+the names of the consumer's `installedProducts` whose `productId` the status lists as compliant,
+partially compliant or non-compliant — "systems with X installed", entitled or not.
 """
 
 from __future__ import annotations
@@ -31,6 +33,9 @@ from fleetreport.compliance.fields import (
 MAX_COMPRESSED_DOC_BYTES = 300_000
 TRUTHY = frozenset({"true", "1", "yes", "y", "on"})
 ATTRIBUTE_KEYS = ("attributes", "productAttributes")
+# Candlepin's ComplianceStatus: compliant/partially compliant are `{product id: [entitlements]}` maps,
+# non-compliant a list of product ids (either shape is read for each).
+STATUS_PRODUCT_KEYS = ("compliantProducts", "partiallyCompliantProducts", "nonCompliantProducts")
 
 
 @dataclass(frozen=True)
@@ -68,7 +73,7 @@ def snapshot_from_entity(entity: dict[str, Any], where: str) -> Snapshot:
         status_date=status_date,
         reasons=reasons,
         management_enabled=any(_management_enabled(e) for e in entitlements),
-        product_names=frozenset(_names(entitlements, ("providedProducts", "derivedProvidedProducts"))),
+        product_names=installed_product_names(consumer, status),
         skus=frozenset(_strings(entitlements, "productId")),
         subscription_names=frozenset(_strings(entitlements, "productName")),
         owner_key=owner.get("key") if isinstance(owner.get("key"), str) else None,
@@ -86,6 +91,25 @@ def decompress_doc(blob: bytes) -> Any:
     return json.loads(gzip.decompress(blob))
 
 
+def installed_product_names(consumer: dict[str, Any], status: dict[str, Any]) -> frozenset[str]:
+    """Names of installed products whose id is in the status's compliant, partially compliant or
+    non-compliant products (Gutterball's product_name query joins exactly these)."""
+    in_status: set[str] = set()
+    for key in STATUS_PRODUCT_KEYS:
+        products = status.get(key)
+        if isinstance(products, (dict, list)):  # a map's keys or a list's items are product ids
+            in_status.update(product_id for product_id in products if isinstance(product_id, str))
+    names: set[str] = set()
+    installed = consumer.get("installedProducts")
+    for product in installed if isinstance(installed, list) else ():
+        if not isinstance(product, dict):
+            continue
+        product_id, name = product.get("productId"), product.get("productName")
+        if isinstance(name, str) and name and product_id in in_status:
+            names.add(name)
+    return frozenset(names)
+
+
 def _sources(entitlement: dict[str, Any]) -> Iterator[dict[str, Any]]:
     """The entitlement itself and its pool (Candlepin's shape), whichever carry the fields."""
     yield entitlement
@@ -101,22 +125,6 @@ def _strings(entitlements: Iterable[dict[str, Any]], key: str) -> Iterator[str]:
             if isinstance(value, str) and value:
                 yield value
                 break
-
-
-def _names(entitlements: Iterable[dict[str, Any]], keys: tuple[str, ...]) -> Iterator[str]:
-    """Provided product names: `{id: name}` maps or `[{"productId", "productName"}]` lists."""
-    for entitlement in entitlements:
-        for source in _sources(entitlement):
-            for key in keys:
-                products = source.get(key)
-                if isinstance(products, dict):
-                    yield from (name for name in products.values() if isinstance(name, str) and name)
-                elif isinstance(products, list):
-                    for product in products:
-                        if isinstance(product, dict):
-                            name = product.get("productName") or product.get("name")
-                            if isinstance(name, str) and name:
-                                yield name
 
 
 def _management_enabled(entitlement: dict[str, Any]) -> bool:
