@@ -426,3 +426,47 @@ def test_lone_surrogates_in_query_values_are_answered_not_crashed(
     event["queryStringParameters"] = query
     answer = to_http_result(module_stack.invoke(all_routes()[route].function, event))
     check_answer(route, operations()[route], answer.status, answer.header("content-type") or "", answer.body)
+
+
+# ---------------------------------------------------------------------- whole-value syntax checks
+# A `^…$` check with re.match lets a trailing newline through (`$` matches before it): every syntax
+# check matches the whole value.
+NEWLINES = ["\n", "\r\n", "\n\n"]
+
+
+@pytest.mark.parametrize(
+    "field",
+    ["name", "version", "channel", "platform", "arch", "type", "reason"],
+)
+def test_a_trailing_newline_fails_each_ingest_syntax_check(
+    module_stack: Any, mine: World, field: str
+) -> None:
+    section = {"name": "application", "version": "application", "channel": "application",
+               "platform": "system", "arch": "system", "type": "event", "reason": "event"}[field]  # fmt: skip
+    for n, newline in enumerate(NEWLINES):
+        body = report()
+        body[section][field] = body[section][field] + newline
+        answer = ingest(module_stack, mine.key, body, device=f"nl-{field}-{n}")
+        assert (answer.status, answer.json()) == (400, {"error": f"invalid {section}.{field}"}), newline
+
+
+def test_a_trailing_newline_fails_the_other_syntax_checks(module_stack: Any, mine: World) -> None:
+    admin = mine.admin
+    app = module_stack.http("POST", "/apps", headers=admin, body={"name": "newline\n", "reports": True})
+    assert (app.status, app.json()) == (400, {"error": "invalid name"})
+    path = f"/reports/groups/{mine.group_hash}"
+    tags = module_stack.http("PATCH", path, headers=admin, body={"tags": ["ok\n"]})
+    assert (tags.status, tags.json()) == (400, {"error": "invalid tags"})
+    group = module_stack.http("GET", quote(f"{path}\n"), headers=admin)
+    assert (group.status, group.json()) == (400, {"error": "invalid group hash"})
+    for bound in ("from", "to"):
+        listed = module_stack.http(
+            "GET", "/reports/groups", headers=admin, query={bound: "2026-05-20T10:00:00Z\n"}
+        )
+        assert (listed.status, listed.json()) == (400, {"error": f"invalid {bound}"})
+    regenerate = module_stack.http(
+        "POST", "/report-keys/regenerate", headers=admin, body={"app_id": f"{mine.app_id}\n"}
+    )
+    assert regenerate.status == 404 and regenerate.json() == {"error": "app not found"}
+    key = ingest(module_stack, mine.key + "\n", report(), device="nl-key")  # header values are trimmed
+    assert key.status == 202

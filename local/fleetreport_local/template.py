@@ -195,7 +195,7 @@ class Template:
         for route in self.routes():
             if route.method != method.upper():
                 continue
-            found = route.pattern().match(path)
+            found = route.pattern().fullmatch(path)
             if found:
                 return route, found.groupdict()
         return None

@@ -63,6 +63,7 @@ class Settings(BaseModel):
     alerts_allow_http_loopback: bool = Field(False, alias="ALERTS_ALLOW_HTTP_LOOPBACK")
     alerts_retention_days: int = Field(30, alias="ALERTS_RETENTION_DAYS", ge=1)
     dashboard_url: str = Field("", alias="DASHBOARD_URL")
+    alerts_webhook_timeout_seconds: float = Field(5.0, alias="ALERTS_WEBHOOK_TIMEOUT_SECONDS", gt=0, le=25)
 
     @field_validator("reports_storage_prefix")
     @classmethod
@@ -91,7 +92,7 @@ class Settings(BaseModel):
                 raise ConfigError("JWT_SECRET: HS256 needs JWT_SECRET or JWT_SECRET_ARN")
             if self.jwt_secret:
                 check_hs256_secret("JWT_SECRET", self.jwt_secret)
-            elif not SECRET_ARN.match(self.jwt_secret_arn):
+            elif not SECRET_ARN.fullmatch(self.jwt_secret_arn):
                 raise ConfigError("JWT_SECRET_ARN: must be a Secrets Manager secret ARN")
         elif not self.jwt_jwks_url:
             raise ConfigError(f"JWT_JWKS_URL: {self.jwt_algorithm} needs a JWKS URL")

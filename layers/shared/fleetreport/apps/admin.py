@@ -71,7 +71,7 @@ def regenerate_report_key(principal: Principal, body: Any, store: AppStore | Non
 
 def visible_app(principal: Principal, app_id: str, store: AppStore) -> App:
     """The app if it is the requester's to see, else 404 (unknown, foreign and not-allowed look alike)."""
-    if not isinstance(app_id, str) or not APP_ID.match(app_id) or not principal.sees_app(app_id):
+    if not isinstance(app_id, str) or not APP_ID.fullmatch(app_id) or not principal.sees_app(app_id):
         raise NotFound("app not found")
     app = store.get(principal.owner, app_id)
     if app is None:

@@ -56,7 +56,7 @@ def lookup_report_key(plaintext: str) -> ReportKey | None:
 
     Strongly consistent so that a revoked or regenerated key stops working at once.
     """
-    if not isinstance(plaintext, str) or not KEY_PATTERN.match(plaintext):
+    if not isinstance(plaintext, str) or not KEY_PATTERN.fullmatch(plaintext):
         return None
     answer = table(get_settings().apps_table).get_item(
         Key={"pk": key_item_pk(hash_report_key(plaintext)), "sk": KEY_SORT}, ConsistentRead=True

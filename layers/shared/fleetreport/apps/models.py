@@ -122,7 +122,7 @@ def parse_regenerate(body: Any) -> str:
 
 
 def _app_name(value: Any) -> str:
-    if not isinstance(value, str) or len(value) > MAX_APP_NAME_LENGTH or not APP_NAME.match(value):
+    if not isinstance(value, str) or len(value) > MAX_APP_NAME_LENGTH or not APP_NAME.fullmatch(value):
         raise BadRequest("invalid name")
     return value
 

@@ -37,7 +37,7 @@ def parse_instant(value: object) -> datetime | None:
             return None
     if not isinstance(value, str):
         return None
-    match = _ISO.match(value.strip())
+    match = _ISO.fullmatch(value.strip())
     if not match:
         return None
     year, month, day, hour, minute, second, fraction, zone = match.groups()

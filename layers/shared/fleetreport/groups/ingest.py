@@ -60,7 +60,7 @@ def bearer_report_key(headers: Mapping[str, str]) -> str | None:
     """The `rpk_…` token of `Authorization: Bearer …` (scheme in any case, spaces trimmed)."""
     scheme, _, token = header(headers, "Authorization").strip().partition(" ")
     token = token.strip()
-    if scheme.lower() != "bearer" or not _REPORT_KEY.match(token):
+    if scheme.lower() != "bearer" or not _REPORT_KEY.fullmatch(token):
         return None
     return token
 
@@ -101,7 +101,7 @@ def _valid(field_name: str, value: Any) -> bool:
         return False
     if field_name == "event.type":
         return value in EVENT_TYPES
-    return bool(_SYNTAX[field_name].match(value))
+    return bool(_SYNTAX[field_name].fullmatch(value))
 
 
 def ingest_report(

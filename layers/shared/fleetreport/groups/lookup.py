@@ -22,7 +22,7 @@ MAX_BLOBS = 50
 
 
 def check_group_hash(group_hash: str) -> str:
-    if not GROUP_HASH.match(group_hash):
+    if not GROUP_HASH.fullmatch(group_hash):
         raise BadRequest("invalid group hash")
     return group_hash
 

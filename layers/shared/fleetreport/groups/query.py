@@ -1,9 +1,11 @@
-"""`GET /reports/groups` (§3.4): filters, paging and totals read from the light indexes.
+"""`GET /reports/groups` (§3.4, §7, §9): filters, paging by page number or cursor, and totals.
 
-Cost (§7): only the requester's index partitions are read (ByOwnerLastSeen for an admin without an
-app filter, ByAppLastSeen per app otherwise), on a keys-and-dimensions projection; the `from`/`to`
-bounds are key conditions; the dimension and status filters run on the projected attributes; then
-only the page's full items are fetched with BatchGetItem. Data outside those partitions is never read.
+Cost: only the requester's index partitions are read, on a keys-and-dimensions projection, and only
+the page's full items are fetched (BatchGetItem). Views without dimension filters or `from`/`to`
+bounds read a page lazily from ByAppLastSeen / ByAppStatus / ByOwnerLastSeen (≤ limit + 3 entries
+from a cursor, plus what skipping to `page` N costs) and take `total` from the counts the aggregates
+function maintains. Dimension-filtered and bounded views walk the apps' light partitions (their
+`total` is a count of the matches). docs/data-model.md lists every pattern with its reads.
 """
 
 from __future__ import annotations
@@ -14,17 +16,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from boto3.dynamodb.conditions import Key
-
+from fleetreport.aggregates.counts import read_counts, total_of
+from fleetreport.apps.store import list_apps
 from fleetreport.auth.principal import Principal
 from fleetreport.errors import BadRequest
+from fleetreport.groups.listing import Bounds, Cursor, Partition, cursor_of, fingerprint, read_page, walk
 from fleetreport.groups.models import format_time
 from fleetreport.groups.scope import WHOLE_OWNER, apps_in_scope
 from fleetreport.groups.serialize import group_json
-from fleetreport.groups.store import batch_get_groups
+from fleetreport.groups.store import app_status, batch_get_groups
 from fleetreport.settings import get_settings
-from fleetreport.storage.aws import table
-from fleetreport.storage.pages import query_items
 
 MAX_LIMIT = 100
 DEFAULT_LIMIT = 20
@@ -50,6 +51,17 @@ class GroupQuery:
     status: str = "all"
     page: int = 1
     limit: int = DEFAULT_LIMIT
+    cursor: str | None = None  # opaque position from a previous answer's next_cursor
+
+    @property
+    def filters(self) -> str:
+        """What a cursor is bound to: the filters, not the page or the limit."""
+        return fingerprint(self.app, self.dimensions, self.since, self.until, self.status)
+
+    @property
+    def counted(self) -> bool:
+        """Views whose total is a maintained count and whose page is read lazily."""
+        return not self.dimensions and self.since is None and self.until is None
 
     def matches(self, entry: Mapping[str, Any]) -> bool:
         if self.status != "all" and entry.get("status", "open") != self.status:
@@ -73,6 +85,7 @@ def parse_group_query(params: Mapping[str, str]) -> GroupQuery:
         status=status,
         page=_integer(given.get("page"), 1, None, "invalid page"),
         limit=_integer(given.get("limit"), DEFAULT_LIMIT, MAX_LIMIT, "invalid limit"),
+        cursor=given.get("cursor"),
     )
 
 
@@ -91,7 +104,7 @@ def _bound(raw: str | None, message: str, *, round_up: bool) -> str | None:
     """An RFC 3339 instant as a stored timestamp (ms precision, rounded so the bound stays inclusive)."""
     if raw is None:
         return None
-    found = _RFC3339.match(raw)
+    found = _RFC3339.fullmatch(raw)
     if not found:
         raise BadRequest(message)
     day, clock, fraction, zone = found.groups()
@@ -105,43 +118,51 @@ def _bound(raw: str | None, message: str, *, round_up: bool) -> str | None:
 
 
 def list_groups(principal: Principal, query: GroupQuery) -> dict[str, Any]:
-    """One page of the requester's groups, newest `last_seen` first (ties by group hash), and the total."""
-    entries = [entry for entry in index_entries(principal, query) if query.matches(entry)]
-    entries.sort(key=lambda entry: (entry["group_hash"], entry["app_id"]))
-    entries.sort(key=lambda entry: entry["last_seen"], reverse=True)
-    start = (query.page - 1) * query.limit
-    page = entries[start : start + query.limit]
-    items = batch_get_groups(get_settings().groups_table, [(e["app_id"], e["group_hash"]) for e in page])
+    """One page of the requester's groups, newest `last_seen` first (ties by group hash), the total,
+    and `next_cursor` when more follow. With a cursor the page starts after it (`page` then only
+    echoes); without one, page N skips (N-1) x limit entries on the light index."""
+    after = Cursor.decode(query.cursor, query.filters) if query.cursor is not None else None
+    offset = 0 if after is not None else (query.page - 1) * query.limit
+    bounds = Bounds(query.since, query.until)
+    scope = apps_in_scope(principal, query.app)
+    empty = scope == [] or (query.since is not None and query.until is not None and query.since > query.until)
+    if empty:
+        entries, more, total = [], False, 0
+    elif query.counted:
+        app_ids = _owner_apps(principal) if scope is WHOLE_OWNER else scope
+        partitions = _partitions(principal, scope, app_ids, query.status)
+        entries, more = read_page(partitions, bounds, after=after, offset=offset, limit=query.limit)
+        total = total_of(read_counts(get_settings().rollups_table, app_ids), query.status)
+    else:
+        partitions = _partitions(principal, scope, scope or [], "all")
+        matching = [entry for entry in walk(partitions, bounds) if query.matches(entry)]
+        total = len(matching)
+        later = [entry for entry in matching if after is None or after.is_before(entry)]
+        entries, more = later[offset : offset + query.limit], len(later) > offset + query.limit
+    items = batch_get_groups(get_settings().groups_table, [(e["app_id"], e["group_hash"]) for e in entries])
     visible = [item for item in items if item.get("owner") == principal.owner]
-    return {
+    answer: dict[str, Any] = {
         "items": [group_json(item) for item in visible],
-        "total": len(entries),
+        "total": total,
         "page": query.page,
         "limit": query.limit,
     }
+    if more and entries:
+        answer["next_cursor"] = cursor_of(entries[-1], query.filters)
+    return answer
 
 
-def index_entries(principal: Principal, query: GroupQuery) -> list[dict[str, Any]]:
-    """The light index entries of every group in scope whose last_seen is within the bounds."""
-    if query.since and query.until and query.since > query.until:
-        return []
-    scope = apps_in_scope(principal, query.app)
-    if scope is WHOLE_OWNER:
-        return _query_index("ByOwnerLastSeen", "owner", principal.owner, query)
-    entries: list[dict[str, Any]] = []
-    for app_id in scope:
-        entries.extend(_query_index("ByAppLastSeen", "app_id", app_id, query))
-    return entries
+def _partitions(
+    principal: Principal, scope: list[str] | None, app_ids: list[str], status: str
+) -> list[Partition]:
+    """The index partitions a view reads: the owner's index for an admin's every-status view without an
+    app filter; otherwise one partition per app, ByAppLastSeen (every status) or ByAppStatus (one)."""
+    if scope is WHOLE_OWNER and status == "all":
+        return [Partition("ByOwnerLastSeen", "owner", principal.owner)]
+    if status == "all":
+        return [Partition("ByAppLastSeen", "app_id", app_id) for app_id in app_ids]
+    return [Partition("ByAppStatus", "app_status", app_status(app_id, status)) for app_id in app_ids]
 
 
-def _query_index(index: str, partition: str, value: str, query: GroupQuery) -> list[dict[str, Any]]:
-    condition: Any = Key(partition).eq(value)
-    if query.since and query.until:
-        condition &= Key("last_seen").between(query.since, query.until)
-    elif query.since:
-        condition &= Key("last_seen").gte(query.since)
-    elif query.until:
-        condition &= Key("last_seen").lte(query.until)
-    request: dict[str, Any] = {"IndexName": index, "KeyConditionExpression": condition}
-    groups = table(get_settings().groups_table)
-    return list(query_items(groups, request))
+def _owner_apps(principal: Principal) -> list[str]:
+    return [app.app_id for app in list_apps(principal.owner)]

@@ -94,7 +94,7 @@ def _parse_mute(status: Any, until: Any, count: Any, now: datetime) -> tuple[str
 def _valid_tags(tags: Any) -> bool:
     if not isinstance(tags, list) or len(tags) > MAX_TAGS:
         return False
-    return all(isinstance(tag, str) and TAG.match(tag) for tag in tags)
+    return all(isinstance(tag, str) and TAG.fullmatch(tag) for tag in tags)
 
 
 def patch_changes(

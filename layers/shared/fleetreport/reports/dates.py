@@ -53,7 +53,7 @@ class ReportDate:
 
 
 def parse_report_date(text: str) -> ReportDate | None:
-    match = _DATE.match(text.strip())
+    match = _DATE.fullmatch(text.strip())
     if not match:
         return None
     year, month, day, hour, minute, second, fraction, zulu, sign, off_h, off_m = match.groups()
@@ -77,7 +77,7 @@ def parse_report_date(text: str) -> ReportDate | None:
 
 def parse_timezone(text: str) -> tzinfo | None:
     value = text.strip()
-    match = _GMT_OFFSET.match(value)
+    match = _GMT_OFFSET.fullmatch(value)
     if match:
         sign, hours, minutes = match.groups()
         if int(hours) > 23 or int(minutes or 0) > 59:

@@ -70,7 +70,7 @@ def counters_from_item(item: dict[str, Any]) -> GroupCounters:
         dims=tuple(str(item.get(name, "")) for name in DIMENSIONS),
     )
     for name, value in item.items():
-        match = HOUR_ATTRIBUTE.match(name)
+        match = HOUR_ATTRIBUTE.fullmatch(name)
         if match:
             year, month, mday, hour = match.groups()
             group.hours.setdefault(f"{year}-{month}-{mday}", {})[hour] = int(value)
@@ -169,7 +169,7 @@ def month_days(item: dict[str, Any]) -> Iterator[tuple[str, Any, int]]:
     """A month item's days: (day, inline rows or None, number of part items), in day order."""
     month = item["sk"][len(keys.MONTH_PREFIX) :]
     for name in sorted(item):
-        match = DAY_ATTRIBUTE.match(name)
+        match = DAY_ATTRIBUTE.fullmatch(name)
         if match:
             kind, mday = match.groups()
             day = f"{month}-{mday}"

@@ -48,7 +48,7 @@ def parse_request(event: Any) -> RollupRequest:
 
 
 def _day(value: Any, name: str) -> str:
-    if not isinstance(value, str) or not _DAY.match(value):
+    if not isinstance(value, str) or not _DAY.fullmatch(value):
         raise InvalidRollupRequest(f"{name} must be a day YYYY-MM-DD")
     try:
         parsed = date.fromisoformat(value)
