@@ -470,3 +470,17 @@ def test_a_trailing_newline_fails_the_other_syntax_checks(module_stack: Any, min
     assert regenerate.status == 404 and regenerate.json() == {"error": "app not found"}
     key = ingest(module_stack, mine.key + "\n", report(), device="nl-key")  # header values are trimmed
     assert key.status == 202
+
+
+
+def test_a_trailing_newline_fails_the_alerts_cursor_check() -> None:
+    import base64
+
+    from fleetreport.alerts.log import decode_cursor
+    from fleetreport.errors import BadRequest
+
+    sk = "2026-05-20T10:00:00.000Z#" + "0" * 32
+    encode = lambda text: base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")  # noqa: E731
+    assert decode_cursor(encode(sk)) == sk
+    with pytest.raises(BadRequest):
+        decode_cursor(encode(sk + "\n"))

@@ -83,7 +83,7 @@ def decode_cursor(raw: str) -> str:
         sk = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise BadRequest("invalid cursor") from None
-    if not _SK.match(sk):
+    if not _SK.fullmatch(sk):
         raise BadRequest("invalid cursor")
     return sk
 
