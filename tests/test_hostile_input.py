@@ -484,3 +484,34 @@ def test_a_trailing_newline_fails_the_alerts_cursor_check() -> None:
     assert decode_cursor(encode(sk)) == sk
     with pytest.raises(BadRequest):
         decode_cursor(encode(sk + "\n"))
+
+# ---------------------------------------------------------------------- repeated query parameters
+REPEATED = [("limit", "1"), ("limit", "2"), ("app", "a"), ("app", "b")]
+SINGLE_VALUED_ROUTES = ["GET /reports/groups", "GET /reports/groups/{group_hash}",
+                        "GET /reports/groups/{group_hash}/blobs", "PATCH /reports/groups/{group_hash}",
+                        "DELETE /reports/groups/{group_hash}"]  # fmt: skip
+
+
+@pytest.mark.parametrize("route", SINGLE_VALUED_ROUTES)
+def test_a_repeated_query_parameter_is_401_when_anonymous_and_invalid_query_otherwise(
+    module_stack: Any, mine: World, route: str
+) -> None:
+    method, path, body = request_for(all_routes()[route], group_hash=mine.group_hash, app_id=mine.app_id)
+    anonymous = checked(module_stack, route, method, path, query=REPEATED, body=body)
+    assert (anonymous.status, anonymous.json()) == (401, {"error": "missing authorization header"})
+    forged = checked(module_stack, route, method, path, query=REPEATED, body=body,
+                     headers={"Authorization": "Bearer x.y.z"})  # fmt: skip
+    assert (forged.status, forged.json()) == (401, {"error": "invalid token"})
+    answer = checked(module_stack, route, method, path, headers=mine.admin, query=REPEATED, body=body)
+    assert (answer.status, answer.json()) == (400, {"error": "invalid query"})
+    once = module_stack.http(method, path, headers=mine.admin, query=[("app", "test")], body=body)
+    assert once.status < 400 or once.json() != {"error": "invalid query"}
+
+
+def test_report_runs_take_repeated_parameters_as_gutterball_does(module_stack: Any, mine: World) -> None:
+    """Multi-valued report parameters may repeat; the run routes keep their own (Gutterball) errors."""
+    query = [("consumer_uuid", "a"), ("consumer_uuid", "b"), ("page", "1"), ("page", "2")]
+    anonymous = module_stack.http("GET", "/reports/consumer_status/run", query=query)
+    assert (anonymous.status, anonymous.json()) == (401, {"error": "missing authorization header"})
+    answer = module_stack.http("GET", "/reports/consumer_status/run", headers=mine.admin, query=query)
+    assert answer.status in (200, 400) and "invalid query" not in answer.text

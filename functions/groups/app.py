@@ -9,7 +9,7 @@ from fleetreport.auth.jwt import authenticate
 from fleetreport.auth.principal import Action, Principal
 from fleetreport.errors import NotFound
 from fleetreport.groups import lookup, openapi, query, triage
-from fleetreport.http import api_handler, json_response, make_resolver
+from fleetreport.http import api_handler, authenticate_before_validation, json_response, make_resolver
 from fleetreport.settings import get_settings
 from fleetreport.storage.aws import dynamodb, s3
 
@@ -17,15 +17,23 @@ app = make_resolver()
 dynamodb()
 s3()
 
+
+def authenticated(headers: Any) -> Principal:
+    """Who asks, checked in the routes' own order (reports off → 404, then the JWT → 401)."""
+    if not get_settings().reports_enabled:
+        raise NotFound("not found")
+    return authenticate(headers)
+
+
+authenticate_before_validation(app, authenticated)
+
 Text = Annotated[str | None, Query()]
 
 
 def principal_for(action: Action) -> Principal:
     """Report groups exist only while reports are enabled (the routes are off otherwise, as in
     faynoSync); then the JWT, then the permission the route needs."""
-    if not get_settings().reports_enabled:
-        raise NotFound("not found")
-    principal = authenticate(app.current_event.headers)
+    principal = authenticated(app.current_event.headers)
     principal.require("apps", action)
     return principal
 

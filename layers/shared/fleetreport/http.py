@@ -62,7 +62,7 @@ def make_resolver() -> APIGatewayHttpResolver:
 
     @app.exception_handler(RequestValidationError)
     def _validation_error(error: RequestValidationError) -> Response:
-        return json_response(400, {"error": "invalid request body"})
+        return json_response(400, {"error": invalid_input_message(error)})
 
     @app.exception_handler([RecursionError, UnicodeDecodeError])
     def _unreadable_body(error: Exception) -> Response:
@@ -90,18 +90,29 @@ def make_resolver() -> APIGatewayHttpResolver:
     return app
 
 
+def invalid_input_message(error: Exception) -> str:
+    """`invalid query` when only query parameters failed Powertools' validation (e.g. a parameter given
+    twice where one value is expected), else `invalid request body`."""
+    if isinstance(error, RequestValidationError):
+        places = {str(item.get("loc", ("",))[0]) for item in error.errors() if isinstance(item, dict)}
+        if places and places <= {"query"}:
+            return "invalid query"
+    return "invalid request body"
+
+
 def authenticate_before_validation(app: APIGatewayHttpResolver, authenticate: Callable[[Any], Any]) -> None:
-    """For routes whose bodies Powertools validates before the route runs: a request that fails that
-    validation is answered 401 when it is not authenticated (an anonymous caller learns nothing about
-    what a body should look like), 400 `invalid request body` otherwise."""
+    """For routes whose parameters or bodies Powertools validates before the route runs: a request that
+    fails that validation is answered as `authenticate` refuses it (401) when it is not authenticated (an
+    anonymous caller learns nothing about what a request should look like), else 400 `invalid query`
+    or `invalid request body`."""
 
     @app.exception_handler([RequestValidationError, RecursionError, UnicodeDecodeError])
-    def _invalid_body(error: Exception) -> Response:
+    def _invalid_input(error: Exception) -> Response:
         try:
             authenticate(app.current_event.headers)
         except DomainError as refusal:
             return error_response(refusal)
-        return json_response(400, {"error": "invalid request body"})
+        return json_response(400, {"error": invalid_input_message(error)})
 
 
 def api_handler(app: APIGatewayHttpResolver) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
