@@ -515,3 +515,44 @@ def test_report_runs_take_repeated_parameters_as_gutterball_does(module_stack: A
     assert (anonymous.status, anonymous.json()) == (401, {"error": "missing authorization header"})
     answer = module_stack.http("GET", "/reports/consumer_status/run", headers=mine.admin, query=query)
     assert answer.status in (200, 400) and "invalid query" not in answer.text
+
+
+# ---------------------------------------------------------------------- response headers
+UI_ROUTES = {"GET /", "GET /ui/{proxy+}"}
+
+
+def assert_api_headers(answer: HttpResult, where: Any) -> None:
+    assert answer.header("x-content-type-options") == "nosniff", where
+    assert answer.header("cache-control") == "no-store", where
+
+
+@pytest.mark.parametrize("route", sorted(set(all_routes()) - UI_ROUTES))
+def test_every_api_answer_is_nosniff_and_no_store(module_stack: Any, mine: World, route: str) -> None:
+    method, path, body = request_for(all_routes()[route], group_hash=mine.group_hash, app_id=mine.app_id)
+    if route in REPORT_KEY_ROUTES:
+        credentials = [{"Authorization": f"Bearer {mine.key}", "X-Device-ID": "hdr"}, {}]
+    else:
+        credentials = [mine.admin, {}, {"Authorization": "Bearer x.y.z"}]
+    for headers in credentials:  # a success or a 4xx of the route, and the 401s
+        for query in ([], [("limit", "0")]):
+            answer = module_stack.http(method, path, headers=headers, body=body, query=query)
+            assert_api_headers(answer, (route, answer.status, headers.keys(), query))
+
+
+def test_csv_answers_are_nosniff_and_no_store(module_stack: Any, mine: World) -> None:
+    answer = module_stack.http(
+        "GET", "/reports/status_trend/run", headers=mine.admin, query={"format": "csv"}
+    )
+    assert answer.status == 200 and answer.header("content-type") == "text/csv"
+    assert_api_headers(answer, "csv")
+
+
+def test_the_dashboard_keeps_its_own_caching_but_never_sniffs(module_stack: Any) -> None:
+    """Static files hold no data: the page revalidates, assets live 5 minutes; a 404 is not kept."""
+    page, asset, missing = (module_stack.http("GET", path) for path in ("/", "/ui/app.js", "/ui/nope.js"))
+    assert (page.header("cache-control"), asset.header("cache-control")) == (
+        "no-cache",
+        "public, max-age=300, must-revalidate",
+    )
+    assert missing.status == 404 and missing.header("cache-control") == "no-store"
+    assert all(a.header("x-content-type-options") == "nosniff" for a in (page, asset, missing))

@@ -70,7 +70,7 @@ def resolve_asset(raw_path: str) -> Path | None:
 def _not_found() -> dict[str, Any]:
     return {
         "statusCode": 404,
-        "headers": {"Content-Type": "application/json", **SECURITY_HEADERS},
+        "headers": {"Content-Type": "application/json", "Cache-Control": "no-store", **SECURITY_HEADERS},
         "body": '{"error": "not found"}',
     }
 

@@ -121,9 +121,26 @@ def api_handler(app: APIGatewayHttpResolver) -> Callable[[dict[str, Any], Any], 
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
     @metrics.log_metrics
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-        return app.resolve(event, context)
+        return with_api_headers(app.resolve(event, context))
 
     return handler
+
+
+# Every API answer, errors and CSV included: never sniffed into another type (a JSON error must not
+# render as HTML), never kept by a browser or shared cache (answers hold tenant data and depend on
+# the token, which caches do not key on).
+API_HEADERS = {"X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"}
+
+
+def with_api_headers(response: dict[str, Any]) -> dict[str, Any]:
+    if isinstance(response, dict):
+        headers = response.get("headers") or {}
+        present = {name.lower() for name in headers}
+        response["headers"] = {
+            **headers,
+            **{name: value for name, value in API_HEADERS.items() if name.lower() not in present},
+        }
+    return response
 
 
 def json_body(raw: str | None) -> Any:
