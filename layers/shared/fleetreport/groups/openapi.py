@@ -155,7 +155,7 @@ LIST_RESPONSES = _responses(
         },
     },
     {
-        400: "invalid from, invalid to, invalid status, invalid page, invalid limit",
+        400: "invalid from, invalid to, invalid status, invalid page, invalid limit, invalid query",
         **_JWT_ERRORS,
         **_DISABLED,
     },
@@ -164,13 +164,13 @@ GET_RESPONSES = _responses(
     200,
     "the group",
     GROUP,
-    {400: "invalid group hash", **_JWT_ERRORS, 404: "report group not found"},
+    {400: "invalid group hash, invalid query", **_JWT_ERRORS, 404: "report group not found"},
 )
 BLOBS_RESPONSES = _responses(
     200,
     "the group's detail blobs, newest first (empty for an unknown group)",
     {"type": "object", "properties": {"items": {"type": "array", "items": BLOB}}},
-    {400: "invalid group hash, invalid limit", **_JWT_ERRORS, **_DISABLED},
+    {400: "invalid group hash, invalid limit, invalid query", **_JWT_ERRORS, **_DISABLED},
 )
 PATCH_RESPONSES = _responses(
     200,
@@ -179,7 +179,7 @@ PATCH_RESPONSES = _responses(
     {
         400: "invalid request body, no fields to update, invalid status, invalid tags, invalid note, "
         "note too long, invalid mute_until, invalid mute_until_count, "
-        "mute_until and mute_until_count need status muted",
+        "mute_until and mute_until_count need status muted, invalid query",
         **_JWT_ERRORS,
         404: "report group not found",
     },
@@ -218,5 +218,5 @@ DELETE_RESPONSES = _responses(
     200,
     "deleted with its blobs",
     {"type": "object", "properties": {"group_hash": _HASH, "deleted": {"type": "boolean"}}},
-    {400: "invalid group hash", **_JWT_ERRORS, 404: "report group not found"},
+    {400: "invalid group hash, invalid query", **_JWT_ERRORS, 404: "report group not found"},
 )
