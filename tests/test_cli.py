@@ -1,7 +1,9 @@
-"""The `fleetreport` CLI: `token` prints a dev JWT alone on stdout; bad input is one line and exit 2."""
+"""The `fleetreport` CLI: `token` prints a dev JWT alone on stdout; every --help fits a screen with an
+example; a usage error is one line and exit 2, any other failure one line and exit 1 (no traceback)."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import subprocess
 import sys
@@ -9,7 +11,7 @@ from pathlib import Path
 
 import jwt
 import pytest
-from fleetreport_local.cli import main
+from fleetreport_local.cli import build_parser, main
 from fleetreport_local.tokens import DEV_SECRET
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -115,3 +117,88 @@ def test_cli_runs_as_a_module_with_help() -> None:
     assert done.returncode == 0
     for command in ("serve", "token", "invoke", "seed"):
         assert command in done.stdout
+
+
+# ---------------------------------------------------------------------- help and errors (issue 15)
+def every_parser() -> list[argparse.ArgumentParser]:
+    """The top-level parser and every (nested) command's parser."""
+    found: list[argparse.ArgumentParser] = []
+    pending = [build_parser()]
+    while pending:
+        parser = pending.pop()
+        found.append(parser)
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                pending.extend(dict.fromkeys(action.choices.values()))
+    return found
+
+
+def test_every_help_fits_a_screen_and_ends_with_an_example(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "80")
+    parsers = every_parser()
+    assert len(parsers) >= 12  # fleetreport, its commands, apps/keys actions
+    for parser in parsers:
+        text = parser.format_help()
+        lines = text.rstrip("\n").splitlines()
+        assert len(lines) <= 24, f"{parser.prog} --help is {len(lines)} lines:\n{text}"
+        assert max(len(line) for line in lines) <= 90, f"{parser.prog} --help is too wide:\n{text}"
+        assert "examples:\n  " in text, f"{parser.prog} --help shows no example"
+        assert "  fleetreport " in text.split("examples:")[1] or "make run" in text
+
+
+def test_a_usage_error_is_one_line_naming_the_command_and_exits_2(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["token", "--role", "root"])
+    err = capsys.readouterr().err
+    assert exited.value.code == 2
+    assert err.count("\n") == 1
+    assert err.startswith("fleetreport token: argument --role: invalid choice: 'root'")
+    assert "fleetreport token --help" in err
+
+
+def test_an_unexpected_error_is_one_line_and_debug_shows_the_traceback(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import fleetreport_local.tokens
+
+    def broken(**claims: object) -> str:
+        raise RuntimeError("signing failed:\n  the key is gone")
+
+    monkeypatch.setattr(fleetreport_local.tokens, "mint_token", broken)
+    assert main(["token"]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == (
+        "fleetreport token: RuntimeError: signing failed: the key is gone (--debug shows the traceback)\n"
+    )
+    with pytest.raises(RuntimeError, match="signing failed"):
+        main(["--debug", "token"])
+
+
+def test_the_console_script_reports_a_bad_option_without_a_traceback(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [str(FLEETREPORT), "send", "--no-such-option"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
+        check=False,
+    )
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert done.stderr.count("\n") == 1 and "--no-such-option" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_serve_refuses_an_unknown_log_level_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from fleetreport_local.stack import serve
+
+    monkeypatch.setenv("LOG_LEVEL", "loud")
+    monkeypatch.delenv("POWERTOOLS_LOG_LEVEL", raising=False)
+    assert serve(port=0) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "LOG_LEVEL" in err and "'LOUD'" in err

@@ -1,56 +1,125 @@
 """The `fleetreport` command line: serve the local stack, mint tokens, invoke functions, seed data.
 
 Built-in commands live here; the data commands (`apps`, `keys`, `send`, `rollup`) are modules of
-`fleetreport_local.commands`, registered through its `COMMAND_MODULES` list.
+`fleetreport_local.commands`, registered through its `COMMAND_MODULES` list. Every command's --help
+fits a screen and ends with `epilog=examples(...)`; a usage error is one line (exit 2), a failure is
+one line (exit 1) — `--debug` shows the traceback of an unexpected one.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
-from fleetreport_local.commands import CommandError, add_stack_arguments, register_all
+from fleetreport_local.commands import CommandError, add_stack_arguments, examples, register_all
 from fleetreport_local.logs import configure_logging
 
 ROLES = ("admin", "team", "ingest")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="fleetreport", description=__doc__.splitlines()[0])
-    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+TOP_EXAMPLES = examples(
+    "make run                    # = fleetreport serve: the API on :3000 with demo data",
+    "fleetreport token --role team --allowed-apps APP_ID",
+    "fleetreport COMMAND --help  # each command's options and examples",
+)
 
-    serve = subparsers.add_parser("serve", help="serve the whole API locally against an embedded moto server")
+
+class HelpLayout(argparse.HelpFormatter):
+    """Descriptions wrapped to the terminal as usual; the examples epilog kept exactly as written."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        if text.startswith("examples:"):
+            return "".join(indent + line for line in text.splitlines(keepends=True))
+        return super()._fill_text(text, width, indent)
+
+
+class CliParser(argparse.ArgumentParser):
+    """argparse, with examples kept as written and a usage error reduced to one line on stderr."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", HelpLayout)
+        super().__init__(*args, **kwargs)
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see: {self.prog} --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = CliParser(
+        prog="fleetreport",
+        epilog=TOP_EXAMPLES,
+    )
+    parser.add_argument("--debug", action="store_true", help="show the traceback of an unexpected error")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
+
+    serve = subparsers.add_parser(
+        "serve",
+        help="serve the whole API locally on an embedded moto server",
+        description="Serve every route of template.yaml on 127.0.0.1 with in-memory AWS (moto), demo data "
+        "seeded before the port opens. Quiet: one progress line, then a banner.",
+        epilog=examples(
+            "fleetreport serve --port 3077", "LOG_LEVEL=DEBUG fleetreport serve   # handler logs"
+        ),
+    )
     serve.add_argument("--port", type=int, help="default: PORT from the environment, else 3000")
-    serve.add_argument("--host", default="127.0.0.1", help="loopback address to listen on")
+    serve.add_argument("--host", default="127.0.0.1", metavar="IP", help="loopback address (127.0.0.1)")
     serve.add_argument("--no-seed", dest="seed", action="store_false", help="start empty (no demo data)")
     serve.add_argument("-v", "--verbose", action="store_true", help="log one line per request on stderr")
     serve.set_defaults(run=run_serve)
 
-    token = subparsers.add_parser("token", help="mint a development JWT (printed alone on stdout)")
-    token.add_argument("--role", choices=ROLES, default="admin")
-    token.add_argument("--owner", default="demo", help="tenant (the `owner` claim)")
-    token.add_argument("--sub", help="subject (default: a random id per role)")
-    token.add_argument(
-        "--permissions", help='JSON, e.g. \'{"apps": {"download": true}, "reports": {"read": true}}\''
+    token = subparsers.add_parser(
+        "token",
+        help="mint a development JWT (printed alone on stdout)",
+        description="Mint a JWT signed with the local stack's secret (FLEETREPORT_DEV_SECRET).",
+        epilog=examples(
+            "export TOKEN=$(fleetreport token)            # admin of tenant demo",
+            "fleetreport token --role team --allowed-apps APP_ID \\",
+            """  --permissions '{"apps": {"download": true}, "reports": {"read": true}}'""",
+            "fleetreport token --role ingest --owner acme   # may only POST /events",
+        ),
     )
-    token.add_argument("--allowed-apps", default="", help="comma-separated app ids (team users)")
-    token.add_argument("--ttl", type=int, default=3600, help="seconds until it expires")
+    token.add_argument("--role", choices=ROLES, default="admin", metavar="ROLE", help="admin|team|ingest")
+    token.add_argument("--owner", default="demo", metavar="ID", help="tenant, the `owner` claim (demo)")
+    token.add_argument("--sub", help="subject (default: a random id per role)")
+    token.add_argument("--permissions", metavar="JSON", help="team users' permissions (default: all)")
+    token.add_argument("--allowed-apps", default="", metavar="IDS", help="comma-separated app ids (team)")
+    token.add_argument("--ttl", type=int, default=3600, metavar="SECONDS", help="lifetime (3600)")
     token.set_defaults(run=run_token)
 
-    invoke = subparsers.add_parser("invoke", help="run one function on an event file (sam local invoke)")
+    invoke = subparsers.add_parser(
+        "invoke",
+        help="run one function on an event file (sam local invoke)",
+        description="Run a function's real handler in-process, with the template's env for it, against "
+        "the running stack; prints the handler's response. {{ADMIN_TOKEN}} in the event is filled in.",
+        epilog=examples(
+            "fleetreport invoke groups -e events/groups_list.json",
+            "fleetreport invoke IngestFunction -e events/ingest_report.json \\",
+            "  --report-key $DESKTOP_CLIENT_KEY",
+        ),
+    )
     invoke.add_argument("function", help="folder name (ingest) or logical id (IngestFunction)")
-    invoke.add_argument("-e", "--event", required=True, help="event JSON file, e.g. events/groups_list.json")
+    invoke.add_argument("-e", "--event", required=True, metavar="FILE", help="event JSON file")
     invoke.add_argument(
-        "--report-key", default=os.environ.get("FLEETREPORT_REPORT_KEY"), help="fills {{REPORT_KEY}}"
+        "--report-key",
+        default=os.environ.get("FLEETREPORT_REPORT_KEY"),
+        metavar="KEY",
+        help="fills {{REPORT_KEY}} (default: FLEETREPORT_REPORT_KEY)",
     )
     add_stack_arguments(invoke)
     invoke.set_defaults(run=run_invoke)
 
-    seed = subparsers.add_parser("seed", help="load demo data into the running stack")
+    seed = subparsers.add_parser(
+        "seed",
+        help="load the demo data into the running stack",
+        description="Load the demo data (docs/demo.md) into the running stack, e.g. one started with "
+        "--no-seed. Seeding twice adds nothing.",
+        epilog=examples("fleetreport serve --no-seed &", "fleetreport seed"),
+    )
     add_stack_arguments(seed)
     seed.set_defaults(run=run_seed)
 
@@ -71,6 +140,18 @@ def main(argv: list[str] | None = None) -> int:
     except (StackNotRunning, CommandError) as exc:
         print(f"fleetreport {args.command}: {exc}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # one line for the user; the traceback with --debug
+        if args.debug:
+            raise
+        print(f"fleetreport {args.command}: {_one_line(exc)} (--debug shows the traceback)", file=sys.stderr)
+        return 1
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or "no details"
+    return f"{type(exc).__name__}: {text[:300]}"
 
 
 # ---------------------------------------------------------------------- built-in commands
@@ -160,8 +241,10 @@ def run_seed(args: argparse.Namespace) -> int:
 
     stack = connect(args)
     stack.use_in_process()
-    configure_logging()
-    for line in run_seeders(stack.seed_context()):
+    configure_logging(logging.WARNING)
+    lines = run_seeders(stack.seed_context())
+    print(f"export TOKEN={stack.admin_token(ttl=24 * 3600)}")
+    for line in lines:
         print(line)
     return 0
 

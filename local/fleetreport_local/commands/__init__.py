@@ -4,7 +4,9 @@ A command module lives here (`fleetreport_local/commands/<name>.py`), is listed 
 and exposes:
 
     def register(subparsers: argparse._SubParsersAction) -> None:
-        parser = subparsers.add_parser("apps", help="create and list apps")
+        parser = subparsers.add_parser(
+            "apps", help="create and list apps", epilog=examples("fleetreport apps list")
+        )  # every --help fits a screen (24 lines) and shows an example (tests/test_cli.py)
         add_stack_arguments(parser)              # --endpoint-url, --tenant (defined below)
         parser.set_defaults(run=run_apps)        # run(args) -> exit status (int)
 
@@ -26,10 +28,14 @@ COMMAND_MODULES: tuple[str, ...] = ("apps", "keys", "send", "rollup", "groups", 
 def add_stack_arguments(parser: argparse.ArgumentParser) -> None:
     """The options every data command takes to choose the stack it talks to (see `running.connect`)."""
     parser.add_argument(
-        "--endpoint-url",
-        help="AWS endpoint for storage (default: AWS_ENDPOINT_URL, else the running stack's moto server)",
+        "--endpoint-url", metavar="URL", help="storage (default: AWS_ENDPOINT_URL or the stack's)"
     )
-    parser.add_argument("--tenant", help="owner claim of minted tokens (default: the running stack's tenant)")
+    parser.add_argument("--tenant", metavar="ID", help="owner of minted tokens (the stack's tenant)")
+
+
+def examples(*lines: str) -> str:
+    """An `epilog=` for a command's --help: its examples, one per line, as typed at a shell."""
+    return "examples:\n" + "\n".join(f"  {line}" for line in lines)
 
 
 class CommandError(RuntimeError):
@@ -52,4 +58,4 @@ def register_all(subparsers: Any, modules: tuple[str, ...] = COMMAND_MODULES) ->
     return registered
 
 
-__all__ = ["COMMAND_MODULES", "CommandError", "add_stack_arguments", "register_all"]
+__all__ = ["COMMAND_MODULES", "CommandError", "add_stack_arguments", "examples", "register_all"]

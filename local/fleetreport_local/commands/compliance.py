@@ -15,7 +15,7 @@ import urllib.error
 import urllib.request
 from typing import Any
 
-from fleetreport_local.commands import CommandError, add_stack_arguments
+from fleetreport_local.commands import CommandError, add_stack_arguments, examples
 from fleetreport_local.environment import jwt_secret
 from fleetreport_local.running import StackNotRunning, connect, is_loopback
 from fleetreport_local.tokens import mint_token
@@ -24,7 +24,13 @@ from fleetreport_local.tokens import mint_token
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "send-event",
-        help="post Candlepin compliance events (JSON object or array) to the running stack's /events",
+        help="post Candlepin events (a JSON object or array) to POST /events",
+        description="Post Candlepin compliance events to the running stack's POST /events with an "
+        "ingest token of its tenant; prints the answer.",
+        epilog=examples(
+            "fleetreport send-event events/events_post_batch.json",
+            "cat event.json | fleetreport send-event -",
+        ),
     )
     parser.add_argument(
         "file", help="JSON file: one event, an array of events, or an events/ sample; - for stdin"

@@ -18,7 +18,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from fleetreport_local.commands import CommandError, add_stack_arguments
+from fleetreport_local.commands import CommandError, add_stack_arguments, examples
 
 DIMENSIONS = (
     ("app", "application", "name"),
@@ -41,42 +41,69 @@ def register(subparsers: Any) -> None:
 # ---------------------------------------------------------------------- parsers
 def _api_arguments(parser: argparse.ArgumentParser) -> None:
     add_stack_arguments(parser)
-    parser.add_argument("--api", help="API base URL (default: the running local stack's)")
-    parser.add_argument("--token", help="bearer JWT for admin calls (default: a dev admin token)")
+    parser.add_argument("--api", metavar="URL", help="API base URL (default: the running stack's)")
+    parser.add_argument("--token", metavar="JWT", help="for admin calls (default: a dev admin token)")
 
 
 def _add_send(subparsers: Any) -> None:
-    parser = subparsers.add_parser("send", help="post a health report (or, with --event, a compliance event)")
+    parser = subparsers.add_parser(
+        "send",
+        help="post a health report (or, with --event, a compliance event)",
+        usage="fleetreport send --key KEY --app A --version V --channel C --platform P\n"
+        "                        --arch A --type T --reason R [--details FILE] [options]",
+        description="Post a report to POST /reports/ingest as a client app would; its seven dimensions "
+        "(--app --version --channel --platform --arch --type --reason) are all required.",
+        epilog=examples(
+            "fleetreport send --key $DESKTOP_CLIENT_KEY --app desktop-client --version 1.4.2 \\",
+            "  --channel stable --platform linux --arch amd64 --type crash --reason boom \\",
+            "  --device my-laptop --details debug.json",
+            "fleetreport send --event events/events_post_compliance.json",
+        ),
+    )
     parser.add_argument("--key", help="report key (rpk_...); or FLEETREPORT_REPORT_KEY")
-    parser.add_argument("--device", default="cli-device", help="X-Device-ID")
+    parser.add_argument("--device", default="cli-device", metavar="ID", help="X-Device-ID (cli-device)")
     for option, _, _ in DIMENSIONS:
-        parser.add_argument(f"--{option}", help=f"report's {option}")
-    parser.add_argument("--details", type=Path, help="JSON file sent as gzip+base64 details")
-    parser.add_argument("--event", type=Path, help="post this JSON file to POST /events instead")
+        parser.add_argument(f"--{option}", help=argparse.SUPPRESS)
+    parser.add_argument("--details", type=Path, metavar="FILE", help="JSON sent as gzip+base64 details")
+    parser.add_argument("--event", type=Path, metavar="FILE", help="post this JSON to POST /events instead")
     _api_arguments(parser)
     parser.set_defaults(run=run_send)
 
 
 def _add_apps(subparsers: Any) -> None:
-    parser = subparsers.add_parser("apps", help="create and list apps")
+    parser = subparsers.add_parser(
+        "apps",
+        help="create and list apps",
+        epilog=examples("fleetreport apps create my-app", "fleetreport apps list"),
+    )
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
-    create = actions.add_parser("create", help="create an app (prints its report key once)")
+    create = actions.add_parser(
+        "create",
+        help="create an app (prints its report key once)",
+        epilog=examples("fleetreport apps create my-app", "fleetreport apps create my-app --no-reports"),
+    )
     create.add_argument("name")
     create.add_argument("--no-reports", dest="reports", action="store_false", help="no report key")
-    actions.add_parser("list", help="list the tenant's apps")
+    actions.add_parser("list", help="list the tenant's apps", epilog=examples("fleetreport apps list"))
     for sub in actions.choices.values():
         _api_arguments(sub)
         sub.set_defaults(run=run_apps)
 
 
 def _add_keys(subparsers: Any) -> None:
-    parser = subparsers.add_parser("keys", help="list or regenerate report keys")
+    parser = subparsers.add_parser(
+        "keys",
+        help="list or regenerate report keys",
+        epilog=examples("fleetreport keys list", "fleetreport keys regenerate APP_ID"),
+    )
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     regenerate = actions.add_parser(
-        "regenerate", help="issue a new key for an app (the old one stops working)"
+        "regenerate",
+        help="issue a new key for an app (the old one stops working)",
+        epilog=examples("fleetreport keys regenerate APP_ID     # the ids: fleetreport apps list"),
     )
     regenerate.add_argument("app_id")
-    actions.add_parser("list", help="list key prefixes")
+    actions.add_parser("list", help="list key prefixes", epilog=examples("fleetreport keys list"))
     for sub in actions.choices.values():
         _api_arguments(sub)
         sub.set_defaults(run=run_keys)

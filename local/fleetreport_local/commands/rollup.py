@@ -17,14 +17,23 @@ from typing import Any, TextIO
 from fleetreport.rollup.days import last_closed_day
 from fleetreport.rollup.service import run_rollup
 
-from fleetreport_local.commands import CommandError, add_stack_arguments
+from fleetreport_local.commands import CommandError, add_stack_arguments, examples
 from fleetreport_local.running import connect
 
 BAR_WIDTH = 30
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser("rollup", help="roll up closed days (catch-up, or backfill --from/--to)")
+    parser = subparsers.add_parser(
+        "rollup",
+        help="roll up closed days (catch-up, or backfill --from/--to)",
+        description="Roll up closed days against the running stack with the rollup function's own code; "
+        "prints the run's summary as JSON (progress bar on stderr).",
+        epilog=examples(
+            "fleetreport rollup                  # catch up",
+            "fleetreport rollup --from 2026-05-01 --to 2026-05-31",
+        ),
+    )
     parser.add_argument("--from", dest="first", metavar="YYYY-MM-DD", help="first day to (re)roll")
     parser.add_argument("--to", dest="last", metavar="YYYY-MM-DD", help="last day (default: last closed day)")
     add_stack_arguments(parser)
