@@ -11,6 +11,10 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 from compliance_support import compliance, consumer_json, entitlement, load, report_json, run_report
 from fleetreport.reports.filtering import exclude, include_only
+from fleetreport_local.apigw import http_api_event
+from fleetreport_local.gateway import Gateway
+from fleetreport_local.invoker import to_http_result
+from fleetreport_local.template import load_template
 
 
 @pytest.fixture
@@ -43,6 +47,68 @@ def uuids(rows: list[dict[str, Any]]) -> list[str]:
     return [row["consumer"]["uuid"] for row in rows]
 
 
+def run_via_gateway(stack: Any, domain: str, stage: str, raw_path: str, headers: dict[str, str]) -> Any:
+    """The run route invoked with the request context API Gateway would give it."""
+    event = http_api_event("GET", raw_path, route_key="GET /reports/{report_key}/run",
+                           path_parameters={"report_key": "consumer_status"},
+                           query=[("page", "2"), ("per_page", "2")],
+                           headers={**stack.auth(owner="t1"), **headers}, domain_name=domain)  # fmt: skip
+    event["requestContext"]["stage"] = stage
+    return to_http_result(stack.invoke("run_report", event))
+
+
+def link_urls(answer: Any) -> list[str]:
+    return [part.split(">;")[0].lstrip("<") for part in (answer.header("Link") or "").split(", ")]
+
+
+def test_link_urls_come_from_the_gateway_context_not_the_host_header(five: Any) -> None:
+    forged = {"host": "evil.example", "x-forwarded-proto": "http", "x-forwarded-host": "evil.example"}
+    answer = run_via_gateway(five, "abc123.execute-api.eu-west-1.amazonaws.com", "$default",
+                             "/reports/consumer_status/run", forged)  # fmt: skip
+    urls = link_urls(answer)
+    assert len(urls) == 4 and not any("evil" in url for url in urls), urls
+    assert all(
+        url.startswith("https://abc123.execute-api.eu-west-1.amazonaws.com/reports/consumer_status/run?")
+        for url in urls
+    ), urls
+
+
+def test_link_urls_carry_a_named_stage_once(five: Any) -> None:
+    """On a named stage the HTTP API's rawPath starts with it (Powertools routes what follows)."""
+    answer = run_via_gateway(five, "api.example.com", "prod", "/prod/reports/consumer_status/run", {})
+    assert answer.status == 200 and len(link_urls(answer)) == 4, answer.text
+    for raw_path in ["/prod/reports/consumer_status/run"]:
+        assert all(
+            url.startswith("https://api.example.com/prod/reports/consumer_status/run?")
+            for url in link_urls(answer)
+        ), (raw_path, answer.header("Link"))
+
+
+def test_the_local_gateway_names_its_own_address_as_the_domain() -> None:
+    """Locally the Link URLs point at the server (http://127.0.0.1:PORT), whatever Host was sent."""
+    seen: list[dict[str, Any]] = []
+
+    def invoke(function: str, event: dict[str, Any]) -> dict[str, Any]:
+        seen.append(event)
+        return {"statusCode": 200, "body": "[]"}
+
+    gateway = Gateway(load_template(), invoke)
+    gateway.handle(
+        "GET", "/reports/consumer_status/run?page=1", [("Host", "evil.example")], None, server_port=3123
+    )
+    [event] = seen
+    assert event["requestContext"]["domainName"] == "127.0.0.1:3123"
+    from types import SimpleNamespace
+
+    from fleetreport.reports.access import request_base_url
+
+    parsed = SimpleNamespace(
+        request_context=SimpleNamespace(domain_name="127.0.0.1:3123", stage="$default"),
+        raw_path="/reports/consumer_status/run",
+    )
+    assert request_base_url(parsed) == "http://127.0.0.1:3123/reports/consumer_status/run"
+
+
 def test_first_middle_last_and_past_the_end_pages(five: Any) -> None:
     first = run_report(five, "consumer_status", [("page", "1"), ("per_page", "2")])
     assert uuids(first.json()) == ["c5", "c4"]  # paging sorts by date, descending by default
@@ -66,9 +132,9 @@ def test_link_urls_repeat_every_query_parameter(five: Any) -> None:
     )
     next_url = answer.header("Link").split(">")[0][1:]  # type: ignore[union-attr]
     parts = urlsplit(next_url)
-    assert (parts.scheme, parts.netloc, parts.path) == (
-        "https",
-        "api.example",
+    assert (parts.scheme, parts.netloc, parts.path) == (  # the gateway's domain, not the Host header
+        "http",
+        "127.0.0.1",
         "/reports/consumer_status/run",
     )
     assert parse_qsl(parts.query) == [

@@ -33,8 +33,12 @@ def http_api_event(
     headers: dict[str, str] | None = None,
     body: bytes | str | None = None,
     source_ip: str = "127.0.0.1",
+    domain_name: str = "127.0.0.1",
 ) -> dict[str, Any]:
-    """An HTTP API v2 event. Multi-valued query parameters are joined with commas, like API Gateway."""
+    """An HTTP API v2 event. Multi-valued query parameters are joined with commas, like API Gateway.
+
+    `domain_name` is the API's own address (on AWS the execute-api or custom domain; locally the
+    server's `127.0.0.1:PORT`), never the request's Host header, which the client writes."""
     if isinstance(query, dict):
         pairs = [(k, str(v)) for k, vs in query.items() for v in (vs if isinstance(vs, list) else [vs])]
     elif isinstance(query, str):
@@ -66,8 +70,8 @@ def http_api_event(
         "requestContext": {
             "accountId": "123456789012",
             "apiId": "local",
-            "domainName": lowered.get("host", "127.0.0.1"),
-            "domainPrefix": "127",
+            "domainName": domain_name,
+            "domainPrefix": domain_name.split(".", 1)[0],
             "http": {
                 "method": method.upper(),
                 "path": path,

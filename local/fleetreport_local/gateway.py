@@ -169,6 +169,7 @@ class Gateway:
             headers=headers,
             body=body or None,
             source_ip=client[0],
+            domain_name=f"127.0.0.1:{server_port}" if server_port else "127.0.0.1",
         )
         if cookie:
             event["cookies"] = [c.strip() for c in cookie.split(";") if c.strip()]

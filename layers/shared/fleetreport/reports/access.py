@@ -23,8 +23,22 @@ def query_params(raw_query_string: str | None) -> QueryParams:
 
 
 def request_base_url(event: Any) -> str:
-    """scheme://host/path of the request as the client addressed it (for Link headers)."""
-    headers = event.headers or {}
-    proto = (headers.get("x-forwarded-proto") or "https").split(",")[0].strip()
-    host = headers.get("host") or event.request_context.domain_name
-    return f"{proto}://{host}{event.raw_path}"
+    """The request's URL without its query (for Link headers), from API Gateway's own request context:
+    the API's domain name, and its stage when it is a named one. Never from the Host or
+    X-Forwarded-* headers, which the client writes. HTTP APIs answer on https only; the local stack's
+    domain is a loopback address served over http."""
+    context = event.request_context
+    domain = context.domain_name or ""
+    path = event.raw_path or "/"
+    stage = context.stage or "$default"
+    if stage != "$default" and path != f"/{stage}" and not path.startswith(f"/{stage}/"):
+        path = f"/{stage}{path}"
+    if not domain:
+        return path  # a relative reference is still a valid Link target
+    scheme = "http" if _is_loopback(domain) else "https"
+    return f"{scheme}://{domain}{path}"
+
+
+def _is_loopback(domain: str) -> bool:
+    host = domain.rsplit(":", 1)[0] if domain.count(":") == 1 else domain
+    return host == "localhost" or host.startswith("127.") or host in ("[::1]", "::1")
