@@ -31,7 +31,7 @@ $(VENV)/.installed: requirements/dev.lock.txt pyproject.toml
 venv: $(VENV)/.installed ## create .venv with the pinned dependencies
 
 run: venv ## serve the whole API on http://127.0.0.1:$(PORT) against an embedded moto server
-	$(BIN)/fleetreport serve --port $(PORT)
+	@$(BIN)/fleetreport serve --port $(PORT)
 
 .aws-sam/build.toml: $(VENV)/.installed $(SOURCES)
 	$(BIN)/sam build --template-file template.yaml

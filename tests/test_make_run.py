@@ -1,0 +1,158 @@
+"""A newcomer's first minutes (issue 15): `make run` as a subprocess, as the README tells people to run it.
+
+It prints one progress line per start-up step and then ONE banner, with no JSON log line at the default
+level; the port refuses connections until the demo data is in place, so the very first request that
+gets through already sees the report groups with their weeks of history.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fleetreport_local.tokens import mint_token
+
+ROOT = Path(__file__).resolve().parents[1]
+START_TIMEOUT = 300  # seeding 35 days of groups and 120 days of snapshots on a busy 2-core box
+BANNER_FIRST = "fleetreport is running:"
+BANNER_LAST = "Ctrl-C stops the stack"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Output:
+    """The merged stdout/stderr of the child, collected line by line by a thread."""
+
+    def __init__(self, stream: Any) -> None:
+        self.lines: list[str] = []
+        self._thread = threading.Thread(target=self._read, args=(stream,), daemon=True)
+        self._thread.start()
+
+    def _read(self, stream: Any) -> None:
+        for raw in iter(stream.readline, b""):
+            self.lines.append(raw.decode("utf-8", "replace").rstrip("\r\n"))
+
+    def wait_for(self, text: str, process: subprocess.Popen[bytes], deadline: float) -> None:
+        while not any(text in line for line in self.lines):
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"no {text!r} in the output of make run:\n" + "\n".join(self.lines[-40:]))
+            time.sleep(0.1)
+
+
+@pytest.fixture(scope="module")
+def make_run(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[subprocess.Popen[bytes], Output, int]]:
+    if shutil.which("make") is None:
+        pytest.fail("make is not installed")
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "JWT_", "REPORTS_", "LOG_LEVEL"))}
+    env.pop("POWERTOOLS_LOG_LEVEL", None)
+    env.pop("FLEETREPORT_DEV_SECRET", None)
+    env.pop("MAKEFLAGS", None)
+    env.update(
+        {
+            "PORT": str(port),
+            "FLEETREPORT_STATE_DIR": str(tmp_path_factory.mktemp("state")),
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    process = subprocess.Popen(
+        ["make", "--no-print-directory", "run"],
+        cwd=ROOT,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,  # make and the server in a group of their own, stopped together
+    )
+    assert process.stdout is not None
+    output = Output(process.stdout)
+    yield process, output, port
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+
+
+def wait_for_port(process: subprocess.Popen[bytes], output: Output, port: int) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"make run exited {process.returncode}:\n" + "\n".join(output.lines[-40:]))
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    pytest.fail(f"port {port} never opened:\n" + "\n".join(output.lines[-40:]))
+
+
+def get(port: int, path: str) -> Any:
+    token = mint_token(role="admin", owner="demo")
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}{path}", headers={"Authorization": f"Bearer {token}"}
+    )
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        assert answer.status == 200
+        return json.loads(answer.read())
+
+
+@pytest.mark.stack
+def test_the_first_request_after_the_port_opens_sees_groups_with_weeks_of_history(
+    make_run: tuple[subprocess.Popen[bytes], Output, int],
+) -> None:
+    process, output, port = make_run
+    wait_for_port(process, output, port)
+    page = get(port, "/reports/groups?app=desktop-client&limit=100")
+    first_days = {group["stats"]["first_seen"][:10] for group in page["items"]}
+    assert page["total"] >= 8
+    assert len(first_days) > 1  # groups appeared on different days
+    spans = [(group["stats"]["first_seen"][:10], group["stats"]["last_seen"][:10]) for group in page["items"]]
+    assert any(first < last for first, last in spans)  # a group reported over more than one day
+    statuses = {group["status"] for group in page["items"]}
+    assert {"open", "resolved", "muted"} <= statuses
+    trend = get(port, "/reports/group_trend/run?app=desktop-client")
+    days_with_reports = [day for day, counts in trend.items() if counts]
+    assert len(days_with_reports) >= 30
+    assert max(sum(counts.values()) for counts in trend.values()) >= 50  # the bad release's spike
+
+
+@pytest.mark.stack
+def test_make_run_prints_progress_then_one_banner_and_no_json_logs(
+    make_run: tuple[subprocess.Popen[bytes], Output, int],
+) -> None:
+    process, output, port = make_run
+    output.wait_for(BANNER_LAST, process, time.monotonic() + START_TIMEOUT)
+    lines = list(output.lines)
+    first = next(n for n, line in enumerate(lines) if line.startswith(BANNER_FIRST))
+    before, banner = lines[:first], lines[first:]
+    assert before, "no progress line before the banner"
+    assert all(line.startswith("starting: [") for line in before), before
+    assert not [line for line in lines if line.lstrip().startswith("{")]  # no JSON log line at all
+    assert sum(line.startswith(BANNER_FIRST) for line in lines) == 1
+    exports = [line for line in banner if line.strip().startswith("export TOKEN=")]
+    assert len(exports) == 1
+    assert sum("eyJ" in line for line in banner) == 1  # the token appears once; curl lines use $TOKEN
+    assert any('"Authorization: Bearer $TOKEN"' in line for line in banner)
+    assert f"http://127.0.0.1:{port}/swagger" in "\n".join(banner)
+    assert "fleetreport token --help" in "\n".join(banner)
+    assert len([line for line in banner if "_CLIENT_KEY=rpk_" in line]) == 2  # the demo apps' keys
