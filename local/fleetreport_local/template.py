@@ -19,6 +19,11 @@ ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE_PATH = ROOT / "template.yaml"
 LOCAL_ACCOUNT = "123456789012"
 LOCAL_PREFIX = "fleetreport-local"
+LOCAL_PSEUDO = {
+    "AWS::URLSuffix": "amazonaws.com",
+    "AWS::StackName": LOCAL_PREFIX,
+    "AWS::AccountId": LOCAL_ACCOUNT,
+}
 
 
 class _CfnLoader(yaml.SafeLoader):
@@ -121,6 +126,8 @@ class Template:
                 return None
             if ref == "AWS::Region":
                 return "us-east-1"
+            if ref in LOCAL_PSEUDO:
+                return LOCAL_PSEUDO[ref]
             resource = self.raw["Resources"][ref]
             if resource["Type"] == "AWS::SQS::Queue":
                 return self.queue_url(ref, endpoint)
@@ -129,8 +136,13 @@ class Template:
             ref, attr = value["Fn::GetAtt"]
             if attr == "Arn":
                 kind = self.raw["Resources"][ref]["Type"]
+                if kind == "AWS::Events::EventBus":
+                    return f"arn:aws:events:us-east-1:{LOCAL_ACCOUNT}:event-bus/{self.physical_name(ref)}"
+                if kind == "AWS::Events::Rule":
+                    return f"arn:aws:events:us-east-1:{LOCAL_ACCOUNT}:rule/{self.physical_name(ref)}"
                 service = {"AWS::SQS::Queue": "sqs", "AWS::S3::Bucket": "s3"}.get(kind, "dynamodb")
-                return f"arn:aws:{service}:us-east-1:{LOCAL_ACCOUNT}:{self.physical_name(ref)}"
+                name = self.physical_name(ref).rstrip("/").rsplit("/", 1)[-1]  # a created queue's is its URL
+                return f"arn:aws:{service}:us-east-1:{LOCAL_ACCOUNT}:{name}"
             return self.physical_name(ref)
         if "Fn::If" in value:
             cond, yes, no = value["Fn::If"]
@@ -262,4 +274,23 @@ def create_resources(template: Template, session: Any, endpoint: str) -> dict[st
         ]
         made[logical_id] = url
     template.created.update(made)
+    made.update(create_event_buses(template, session, endpoint))
+    return made
+
+
+def create_event_buses(template: Template, session: Any, endpoint: str) -> dict[str, str]:
+    """EventBridge buses and their rules with SQS targets (moto delivers put_events to them)."""
+    made: dict[str, str] = {}
+    events = session.client("events", endpoint_url=endpoint)
+    for logical_id in template.resources("AWS::Events::EventBus"):
+        name = template.physical_name(logical_id)
+        events.create_event_bus(Name=name)
+        made[logical_id] = name
+    template.created.update(made)
+    for logical_id, res in template.resources("AWS::Events::Rule").items():
+        props = template.resolve(res["Properties"], endpoint)
+        name, bus = template.physical_name(logical_id), props.get("EventBusName", "default")
+        events.put_rule(Name=name, EventBusName=bus, EventPattern=json.dumps(props["EventPattern"]))
+        targets = [{"Id": target["Id"], "Arn": target["Arn"]} for target in props.get("Targets", [])]
+        events.put_targets(Rule=name, EventBusName=bus, Targets=targets)
     return made
