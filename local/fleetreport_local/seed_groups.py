@@ -18,8 +18,8 @@ log = logging.getLogger("fleetreport.local.seed")
 TODAY_REPORTS = 3  # NEW_TODAY's reports, posted through the API when the stack starts
 
 
-def seed(ctx: SeedContext) -> list[str]:
-    now = datetime.now(UTC)
+def seed(ctx: SeedContext, now: datetime | None = None) -> list[str]:
+    now = now or datetime.now(UTC)
     apps = {app: create_app(ctx, app) for app in sorted({group.app for group in GROUPS})}
     dynamodb: Any = ctx.session.resource("dynamodb", endpoint_url=ctx.aws_endpoint)
     writer = HistoryWriter(

@@ -1,0 +1,148 @@
+"""The demo's report history (docs/demo.md): seeded through the real counting, triage and rollup code,
+it tells its story on the first run — weeks of groups, a bad release that spikes, is resolved and
+regresses — and the counts the API serves are the story's own."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import boto3
+import pytest
+from fleetreport.rollup import runs
+from fleetreport_local import seed_apps, seed_groups
+from fleetreport_local.seed_history import dimensions
+from fleetreport_local.seed_story import (
+    BAD_RELEASE,
+    GROUPS,
+    NEW_TODAY,
+    REGRESSED_DAY,
+    RELEASE_DAY,
+    RESOLVED_DAY,
+    SPIKE_HOUR,
+    story,
+)
+from fleetreport_local.seeding import SeedContext
+
+NOW = datetime(2026, 5, 20, 15, 30, tzinfo=UTC)
+
+
+# ---------------------------------------------------------------------- the story as data
+def test_the_bad_release_is_new_then_spikes_tenfold_in_its_second_hour() -> None:
+    reports, _ = story(NOW)
+    release = [r.at for r in reports if r.group is BAD_RELEASE]
+    per_hour = Counter(at.replace(minute=0, second=0) for at in release)
+    first_hour = min(per_hour)
+    assert first_hour.date() == (NOW - timedelta(days=RELEASE_DAY)).date()
+    spike = per_hour[first_hour + timedelta(hours=1)]
+    assert first_hour.hour + 1 == SPIKE_HOUR
+    assert spike >= 10 and spike >= 10 * per_hour[first_hour]  # SPEC §10 group.spike for a young group
+
+
+def test_the_bad_release_is_resolved_then_reported_again_days_later() -> None:
+    reports, triage = story(NOW)
+    (resolve,) = [t for t in triage if t.group is BAD_RELEASE]
+    assert resolve.patch["status"] == "resolved"
+    assert resolve.at.date() == (NOW - timedelta(days=RESOLVED_DAY)).date()
+    after = [r.at for r in reports if r.group is BAD_RELEASE and r.at > resolve.at]
+    assert min(after).date() == (NOW - timedelta(days=REGRESSED_DAY)).date()  # group.regressed
+
+
+def test_the_story_spans_35_days_and_never_reports_in_the_future() -> None:
+    reports, triage = story(NOW)
+    assert (NOW - reports[0].at).days >= 35
+    assert max(r.at for r in reports) <= NOW and max(t.at for t in triage) <= NOW
+    assert story(NOW) == story(NOW)  # the same demo every run
+
+
+# ---------------------------------------------------------------------- seeded through the real code
+SEEDED_AT = datetime.now(UTC)
+
+
+@pytest.fixture(scope="module")
+def seeded(module_stack: Any) -> tuple[Any, list[str]]:
+    """The groups seeder run once against the module's moto stack (the tests only read), its API calls
+    through the real handlers."""
+    stack = module_stack
+
+    def call(method: str, path: str, body: Any, headers: dict[str, str]) -> tuple[int, Any]:
+        answer = stack.http(method, path, headers=headers, body=json.dumps(body))
+        return answer.status, answer.json()
+
+    ctx = SeedContext(
+        "http://127.0.0.1:3000", None, "demo", "TOKEN", stack.template, boto3.Session(), call=call
+    )  # type: ignore[arg-type]
+    seed_apps._issued.clear()
+    return stack, seed_groups.seed(ctx, now=SEEDED_AT)
+
+
+def groups_by_name(stack: Any) -> dict[str, dict[str, Any]]:
+    page = stack.http(
+        "GET", "/reports/groups", query={"limit": "100"}, headers=stack.auth(role="admin", owner="demo")
+    ).json()
+    by_hash = {item["group_hash"]: item for item in page["items"]}
+    return {group.name: by_hash[dimensions(group).group_hash] for group in GROUPS}
+
+
+def test_seeded_groups_carry_the_storys_counts_statuses_and_dates(seeded: tuple[Any, list[str]]) -> None:
+    stack, lines = seeded
+    now = SEEDED_AT
+    reports, _ = story(now)
+    expected = Counter(r.group.name for r in reports)
+    groups = groups_by_name(stack)
+    for name, count in expected.items():
+        assert groups[name]["stats"]["count"] == count, name
+    assert groups[NEW_TODAY.name]["stats"]["count"] == seed_groups.TODAY_REPORTS  # posted via the API
+    assert groups[NEW_TODAY.name]["stats"]["details_stored"] == seed_groups.TODAY_REPORTS
+    bad = groups[BAD_RELEASE.name]
+    assert bad["status"] == "open" and "resolved_at" not in bad  # resolved, then reopened by a report
+    assert bad["tags"] == ["rollout-halted"]
+    assert (groups["rollback"]["status"], groups["rollback"]["resolved_by"]) == ("resolved", "demo-admin")
+    assert groups["libssl"]["status"] == "muted"
+    first = min(g["stats"]["first_seen"] for g in groups.values())
+    assert first[:10] == (now - timedelta(days=35)).date().isoformat()
+    assert any("$TOKEN" in line for line in lines)
+
+
+def test_group_trend_shows_the_spike_and_the_regression_on_the_first_run(
+    seeded: tuple[Any, list[str]],
+) -> None:
+    stack, _ = seeded
+    trend = stack.http(
+        "GET",
+        "/reports/group_trend/run",
+        query={"app": "desktop-client", "type": "crash", "version": "1.5.0"},
+        headers=stack.auth(role="admin", owner="demo"),
+    ).json()
+    today = datetime.now(UTC).date()
+
+    def crashes(days_ago: int) -> int:
+        key = f"{(today - timedelta(days=days_ago)).isoformat()}T23:59:59.999+0000"
+        return int(trend.get(key, {}).get("crash", 0))
+
+    assert crashes(RELEASE_DAY) >= 50
+    assert crashes(RELEASE_DAY + 1) == 0
+    assert all(crashes(days) == 0 for days in range(REGRESSED_DAY + 1, RESOLVED_DAY))  # quiet, resolved
+    assert crashes(REGRESSED_DAY) >= 1
+
+
+def test_closed_days_are_rolled_up_and_only_todays_counters_stay_on_the_groups(
+    seeded: tuple[Any, list[str]],
+) -> None:
+    stack, _ = seeded
+    today = datetime.now(UTC).date()
+    state = runs.read_run(stack.table("RollupsTable"), "demo")
+    assert state.groups_day == state.groups_clean == (today - timedelta(days=1)).isoformat()
+    for item in stack.table("GroupsTable").scan()["Items"]:
+        hours = [name for name in item if name.startswith("h") and name[1:].isdigit()]
+        assert all(name[1:9] == f"{today:%Y%m%d}" for name in hours), (item["event_reason"], hours)
+
+
+def test_seeding_twice_adds_nothing(seeded: tuple[Any, list[str]]) -> None:
+    stack, _ = seeded
+    before = {name: g["stats"]["count"] for name, g in groups_by_name(stack).items()}
+    ctx = SeedContext("http://127.0.0.1:3000", None, "demo", "TOKEN", stack.template, boto3.Session())  # type: ignore[arg-type]
+    assert "already there" in seed_groups.seed(ctx)[0]
+    assert {name: g["stats"]["count"] for name, g in groups_by_name(stack).items()} == before
