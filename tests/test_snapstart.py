@@ -30,6 +30,14 @@ def test_preloaded_modules_are_imported_before_the_snapshot_not_when_named() -> 
     assert name in sys.modules
 
 
+def test_warmed_clients_are_built_before_the_snapshot_not_when_named() -> None:
+    built = []
+    snapstart.warm(lambda: built.append("s3"))
+    assert built == []
+    snapstart.import_preloaded_modules()
+    assert built == ["s3"]
+
+
 @pytest.fixture
 def lambda_runtime() -> Iterator[dict[str, list[Callable[[], None]]]]:
     """The runtime's `snapshot_restore_py`, recording what registers with it."""

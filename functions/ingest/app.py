@@ -5,6 +5,7 @@ import binascii
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
+from fleetreport import snapstart
 from fleetreport.groups import openapi
 from fleetreport.groups.ingest import ingest_report
 from fleetreport.http import api_handler, json_response, make_resolver
@@ -12,7 +13,9 @@ from fleetreport.storage.aws import dynamodb, s3
 
 app = make_resolver()
 dynamodb()
-s3()
+# The S3 client is the costliest to build and only reports with details need it: built on
+# first use, or before the SnapStart snapshot on AWS (bench/RESULTS.md, cold start notes).
+snapstart.warm(s3)
 
 
 def raw_body() -> bytes | None:

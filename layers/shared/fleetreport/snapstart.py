@@ -7,9 +7,10 @@ would make every restored container retry in lockstep, which is what jitter exis
 `secrets`, `uuid.uuid4` and the S3 key suffixes read the kernel's entropy on every call, so they
 need nothing. Clients keep their configuration; connections are opened on first use, after restore.
 
-Preloading: a handler may defer a module only some of its routes need (cheap cold starts without
-SnapStart, e.g. `sam local` or a first deploy). `preload(...)` names such modules; on SnapStart
-they are imported before the snapshot is taken, so a restored container never pays for them.
+Preloading: a handler may defer a module or a client only some of its routes need (cheap cold
+starts without SnapStart, e.g. `sam local` or a first deploy). `preload(...)` names such modules and
+`warm(...)` such client factories; on SnapStart they run before the snapshot is taken, so a
+restored container never pays for them.
 
 `snapshot_restore_py` ships with the Lambda Python runtime (3.12+) only: elsewhere the hooks are
 registered nowhere and these functions are plain callables (the tests call them directly).
@@ -22,6 +23,7 @@ import random
 from collections.abc import Callable
 
 _preloads: list[str] = []
+_warmers: list[Callable[[], object]] = []
 
 
 def _noop_register(hook: Callable[[], None]) -> Callable[[], None]:
@@ -39,10 +41,17 @@ def preload(*modules: str) -> None:
     _preloads.extend(module for module in modules if module not in _preloads)
 
 
+def warm(*factories: Callable[[], object]) -> None:
+    """Call `factories` (cached client builders) before the SnapStart snapshot, not now."""
+    _warmers.extend(factory for factory in factories if factory not in _warmers)
+
+
 @register_before_snapshot
 def import_preloaded_modules() -> None:
     for module in _preloads:
         importlib.import_module(module)
+    for factory in _warmers:
+        factory()
 
 
 @register_after_restore
