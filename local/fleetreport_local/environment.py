@@ -25,6 +25,9 @@ LOCAL_REGION = "us-east-1"  # the template resolves ARNs in this region locally
 FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
 # Locally EMF metric lines are noise on stderr; `POWERTOOLS_METRICS_DISABLED=false` brings them back.
 LOCAL_DEFAULTS = {"POWERTOOLS_METRICS_DISABLED": "true"}
+# Locally, alert webhooks may go to a receiver on this machine (http://127.0.0.1:...): the template
+# says "false" for AWS, the local stack says "true" unless its own environment says otherwise.
+LOCAL_OVERRIDES = {"ALERTS_ALLOW_HTTP_LOOPBACK": "true"}
 
 
 def jwt_secret(environ: Mapping[str, str]) -> str:
@@ -35,6 +38,7 @@ def jwt_secret(environ: Mapping[str, str]) -> str:
 def stack_environment(template: Template, environ: Mapping[str, str]) -> dict[str, str]:
     """The env vars of every function (their union), overridden by same-named vars of `environ`."""
     env = {**LOCAL_DEFAULTS, **function_environment(template, dict(environ))}
+    env.update({name: environ.get(name, value) for name, value in LOCAL_OVERRIDES.items()})
     env["JWT_SECRET"] = jwt_secret(environ)
     return env
 
@@ -42,6 +46,7 @@ def stack_environment(template: Template, environ: Mapping[str, str]) -> dict[st
 def single_function_environment(function: Function, environ: Mapping[str, str]) -> dict[str, str]:
     """One function's env vars from the template, overridden by same-named vars of `environ`."""
     env = {**LOCAL_DEFAULTS, **function.env}
+    env.update({name: value for name, value in LOCAL_OVERRIDES.items() if name in env})
     for name, value in environ.items():
         if name in env or name.startswith(("REPORTS_", "JWT_", "POWERTOOLS_")):
             env[name] = value

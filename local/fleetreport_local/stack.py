@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
+from fleetreport_local.alerts_tail import create_alerts_tail
 from fleetreport_local.environment import (
     ConfigError,
     apply_environment,
@@ -91,8 +92,10 @@ class LocalStack:
         session = local_session()
         step("creating tables, bucket and queues from template.yaml")
         create_resources(self.template, session, self.aws_endpoint)
-        # Queue URLs are known now (EVENTS_QUEUE_URL): apply the functions' env again.
-        apply_environment(stack_environment(self.template, os.environ))
+        create_alerts_tail(self.template, session, self.aws_endpoint)  # `fleetreport alerts tail`
+        # Queue URLs are known now (EVENTS_QUEUE_URL): apply the functions' env again; alert links
+        # point at this dashboard.
+        apply_environment({**stack_environment(self.template, os.environ), "DASHBOARD_URL": self.api})
         assert self.pool is not None
         step(f"warming {len(self.template.functions())} functions")
         for logical_id, error in self.pool.warm().items():
