@@ -472,7 +472,6 @@ def test_a_trailing_newline_fails_the_other_syntax_checks(module_stack: Any, min
     assert key.status == 202
 
 
-
 def test_a_trailing_newline_fails_the_alerts_cursor_check() -> None:
     import base64
 
@@ -484,6 +483,7 @@ def test_a_trailing_newline_fails_the_alerts_cursor_check() -> None:
     assert decode_cursor(encode(sk)) == sk
     with pytest.raises(BadRequest):
         decode_cursor(encode(sk + "\n"))
+
 
 # ---------------------------------------------------------------------- repeated query parameters
 REPEATED = [("limit", "1"), ("limit", "2"), ("app", "a"), ("app", "b")]
@@ -556,3 +556,69 @@ def test_the_dashboard_keeps_its_own_caching_but_never_sniffs(module_stack: Any)
     )
     assert missing.status == 404 and missing.header("cache-control") == "no-store"
     assert all(a.header("x-content-type-options") == "nosniff" for a in (page, asset, missing))
+
+
+# ---------------------------------------------------------------------- events too large to store
+def _with(event: dict[str, Any], change: Any) -> dict[str, Any]:
+    entity = json.loads(event["entity"])
+    change(entity)
+    return {**event, "entity": entity}
+
+
+# Megabytes that gzip to kilobytes: the compressed document fits, the consumer item would not.
+OVERSIZED: dict[str, Any] = {
+    "many facts": lambda e: e["consumer"].update(facts={f"f{i}": "a" * 1000 for i in range(1000)}),
+    "one huge fact": lambda e: e["consumer"].update(facts={"dmi": "a" * 3_000_000}),
+    "a huge name": lambda e: e["consumer"].update(name="n" * 500_000),
+    "huge reasons": lambda e: e["status"].update(reasons=[{"key": "NOT", "message": "m" * 1000}] * 1000),
+    "many installed products": lambda e: (
+        e["consumer"].update(installedProducts=[{"productId": f"p{i}", "productName": "n" * 300 + str(i)}
+                                                for i in range(2000)]),
+        e["status"].update(compliantProducts={f"p{i}": [] for i in range(2000)}),
+    ),
+    "many entitlements": lambda e: e.update(
+        entitlements=[{"productId": f"sku{i}" + "s" * 200, "productName": f"sub{i}" + "x" * 200}
+                      for i in range(2000)]
+    ),
+}  # fmt: skip
+
+
+def tenant_items(stack: Any, tenant: str) -> int:
+    table = stack.table("ComplianceTable")
+    items = table.scan(Select="ALL_ATTRIBUTES")["Items"]
+    return sum(tenant in str(item.get("pk", "")) for item in items)
+
+
+@pytest.mark.parametrize("case", list(OVERSIZED))
+def test_an_event_too_large_to_store_is_refused_before_any_write(module_stack: Any, case: str) -> None:
+    tenant = f"t-big-{abs(hash(case)) % 10**6}"
+    admin = module_stack.auth(role="admin", owner=tenant)
+    small = compliance("c-small", "2026-05-21T10:00:00.000+0000")
+    big = _with(compliance("c-big", "2026-05-21T11:00:00.000+0000"), OVERSIZED[case])
+    answer = checked(module_stack, "POST /events", "POST", "/events", headers=admin, body=[small, big])
+    assert (answer.status, answer.json()) == (400, {"error": "events[1].entity: too large to store"})
+    assert tenant_items(module_stack, tenant) == 0  # the whole request is refused, the small one too
+
+
+def test_a_queued_event_too_large_to_store_is_a_poison_message_not_a_failed_write(module_stack: Any) -> None:
+    """Refused while parsing (nothing written), reported as a batch item failure: SQS retries it and
+    dead-letters it (SPEC §8), and the rest of the batch is stored."""
+    tenant = "t-big-sqs"
+    big = _with(compliance("c-big", "2026-05-21T11:00:00.000+0000"), OVERSIZED["one huge fact"])
+    event = sqs_event([json.dumps(compliance("c-ok", "2026-05-21T10:00:00.000+0000")), json.dumps(big)])
+    for record in event["Records"]:
+        record["messageAttributes"] = {"owner": {"stringValue": tenant, "dataType": "String"}}
+    answer = module_stack.invoke("events", event)
+    assert answer == {"batchItemFailures": [{"itemIdentifier": event["Records"][1]["messageId"]}]}
+    consumer = module_stack.table("ComplianceTable").get_item(Key={"pk": f"T#{tenant}", "sk": "C#c-big"})
+    assert "Item" not in consumer
+
+
+def test_a_large_event_that_fits_is_stored(module_stack: Any) -> None:
+    admin = module_stack.auth(role="admin", owner="t-big-fits")
+    fits = _with(
+        compliance("c-fits", "2026-05-21T11:00:00.000+0000"),
+        lambda e: e["consumer"].update(facts={f"f{i}": "a" * 1000 for i in range(300)}),  # ~300 KB
+    )
+    answer = module_stack.http("POST", "/events", headers=admin, body=[fits])
+    assert (answer.status, answer.json()["stored"]) == (200, 1), answer.text

@@ -26,6 +26,7 @@ from fleetreport.compliance.fields import (
     required_object,
     required_string,
 )
+from fleetreport.compliance.itemsize import check_item_size
 from fleetreport.compliance.snapshot import Snapshot, snapshot_from_entity
 from fleetreport.compliance.timefmt import parse_instant, to_storage
 
@@ -92,15 +93,20 @@ def parse_event(raw: Any, path: str = "") -> ComplianceEvent:
     if (target, kind) == ("CONSUMER", "CREATED"):
         entity, where = _entity(raw, path)
         consumer = consumer_from_entity(entity, where)
+        check_item_size(consumer, None, where)
         created = consumer.created or _timestamp(raw, path)
         return ConsumerCreated(event_id, consumer, created)
     if (target, kind) == ("CONSUMER", "DELETED"):
         entity, where = _entity(raw, path)
-        return ConsumerDeleted(event_id, consumer_from_entity(entity, where), _timestamp(raw, path))
+        consumer = consumer_from_entity(entity, where)
+        check_item_size(consumer, None, where)
+        return ConsumerDeleted(event_id, consumer, _timestamp(raw, path))
     if (target, kind) == ("COMPLIANCE", "CREATED"):
         entity, where = _entity(raw, path)
         consumer = consumer_from_entity(required_object(entity, "consumer", where), join(where, "consumer"))
-        return ComplianceCreated(event_id, consumer, snapshot_from_entity(entity, where))
+        snapshot = snapshot_from_entity(entity, where)
+        check_item_size(consumer, snapshot, where)  # before any write: the consumer item must fit
+        return ComplianceCreated(event_id, consumer, snapshot)
     return Ignored(event_id, target, kind)
 
 

@@ -65,7 +65,8 @@ def post_responses(max_events: int) -> dict[int, Any]:
         400: _error(
             f"nothing stored: `invalid request body`, `events: at most {max_events} events per request`, "
             "or `<field path>: <reason>` for the first malformed event (e.g. "
-            "`events[1].entity.status.date: missing`)"
+            "`events[1].entity.status.date: missing`, or `events[0].entity: too large to store` when the "
+            "consumer item would pass DynamoDB's item limit)"
         ),
         401: _error("missing, malformed or invalid bearer JWT"),
         403: _error("Permission denied (role ingest or admin)"),
