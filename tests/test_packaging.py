@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from fleetreport_local.apigw import http_api_event
 from fleetreport_local.environment import stack_environment
+from fleetreport_local.hostarch import host_overlay
 from fleetreport_local.template import load_template
 from fleetreport_local.tokens import DEV_SECRET, mint_token
 
@@ -30,8 +31,8 @@ UNREACHABLE = "http://127.0.0.1:9"  # a handler that reached for storage gets a 
 
 CHILD = r"""
 import json, sys
-function_dir, layer_dir, runtime_dir, build_dir, event = sys.argv[1:6]
-sys.path[:0] = [function_dir, layer_dir, runtime_dir]
+function_dir, overlay_dir, layer_dir, runtime_dir, build_dir, event = sys.argv[1:7]
+sys.path[:0] = [path for path in (function_dir, overlay_dir, layer_dir, runtime_dir) if path]
 
 class Context:
     function_name = "packaging"
@@ -92,6 +93,14 @@ def runtime_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return target
 
 
+def host_native_modules(runtime: Path) -> str:
+    """The layer is built for arm64 (Lambda's machine): on another one its native modules
+    (pydantic-core) come from this venv, the same pinned versions (fleetreport_local.hostarch)."""
+    site = Path(sysconfig.get_paths()["purelib"])
+    overlay = host_overlay(LAYER, site, runtime.parent / f"{runtime.name}-host-overlay")
+    return str(overlay) if overlay else ""
+
+
 def function_env() -> dict[str, str]:
     template = load_template()
     env = stack_environment(template, {})
@@ -119,6 +128,7 @@ def launch(logical_id: str, runtime: Path, event: dict[str, Any] | None) -> subp
             "-c",
             CHILD,
             str(BUILD / logical_id),
+            host_native_modules(runtime),
             str(LAYER),
             str(runtime),
             str(BUILD),

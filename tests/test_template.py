@@ -122,6 +122,10 @@ def test_functions_run_on_arm64() -> None:
     assert globals_["Architectures"] == ["arm64"]
     for name, res in _resources("AWS::Serverless::Function").items():
         assert res["Properties"].get("Architectures", ["arm64"]) == ["arm64"], name
+    for name, res in _resources("AWS::Serverless::LayerVersion").items():
+        # sam build picks the layer's wheels (pydantic-core's native module) by BuildArchitecture.
+        assert res["Properties"]["CompatibleArchitectures"] == ["arm64"], name
+        assert res["Metadata"]["BuildArchitecture"] == "arm64", name
 
 
 def test_api_functions_use_snapstart_behind_a_published_alias() -> None:
