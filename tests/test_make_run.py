@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
 import subprocess
 import threading
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,6 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 START_TIMEOUT = 300  # seeding 35 days of groups and 120 days of snapshots on a busy 2-core box
 BANNER_FIRST = "fleetreport is running:"
 BANNER_LAST = "Ctrl-C stops the stack"
+ACCESS_LINE = re.compile(r"^\d\d:\d\d:\d\d (GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS) /\S* \d{3} \d+ms$")
 
 
 def free_port() -> int:
@@ -156,3 +159,44 @@ def test_make_run_prints_progress_then_one_banner_and_no_json_logs(
     assert f"http://127.0.0.1:{port}/swagger" in "\n".join(banner)
     assert "fleetreport token --help" in "\n".join(banner)
     assert len([line for line in banner if "_CLIENT_KEY=rpk_" in line]) == 2  # the demo apps' keys
+    assert not [line for line in lines if ACCESS_LINE.match(line)]  # requests were made: none logged
+
+
+@pytest.mark.stack
+def test_verbose_serve_logs_one_compact_line_per_request(tmp_path: Path) -> None:
+    port = free_port()
+    log = tmp_path / "serve.log"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "JWT_", "REPORTS_", "LOG_LEVEL"))}
+    env.update({"FLEETREPORT_STATE_DIR": str(tmp_path / "state"), "PYTHONUNBUFFERED": "1"})
+    with log.open("wb") as err:
+        process = subprocess.Popen(
+            [
+                str(ROOT / ".venv" / "bin" / "fleetreport"),
+                "serve",
+                "--no-seed",
+                "--verbose",
+                "--port",
+                str(port),
+            ],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+        )
+    try:
+        deadline = time.monotonic() + START_TIMEOUT
+        while not (tmp_path / "state" / "stack.json").exists():
+            assert process.poll() is None and time.monotonic() < deadline, log.read_text()[-2000:]
+            time.sleep(0.1)
+        with pytest.raises(urllib.error.HTTPError):
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/apps?page=1", timeout=30)  # no token: 401
+        while not [line for line in log.read_text().splitlines() if ACCESS_LINE.match(line)]:
+            assert time.monotonic() < deadline, log.read_text()[-2000:]
+            time.sleep(0.1)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
+    requests = [line for line in log.read_text().splitlines() if ACCESS_LINE.match(line)]
+    assert len(requests) == 1
+    assert re.fullmatch(r"\d\d:\d\d:\d\d GET /apps\?page=1 401 \d+ms", requests[0])
+    assert not [line for line in log.read_text().splitlines() if line.startswith("{")]
