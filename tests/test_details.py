@@ -161,7 +161,7 @@ def test_valid_details_are_stored_unchanged_with_metadata(stack: Any, app: tuple
     )
     assert storage["key"].split("/")[2:5] == blob["created_at"][:10].split("-")
     assert (storage["compressed_size"], storage["decompressed_size"]) == (len(gz), 22)
-    assert (storage["content_type"], storage["encoding"]) == ("application/json", "gzip+base64")
+    assert (storage["content_type"], storage["encoding"]) == ("application/json", "gzip")  # the S3 object's
     obj = boto3.client("s3").get_object(Bucket=stack.name("BlobBucket"), Key=storage["key"])
     assert obj["Body"].read() == gz and obj["ContentType"] == "application/gzip"
     assert blob["application"] == {"name": "test", "version": "1.4.2", "channel": "stable"}
@@ -175,6 +175,23 @@ def test_valid_details_are_stored_unchanged_with_metadata(stack: Any, app: tuple
     item = group_item(stack, app_id, report_hash())
     assert item and (item["count"], item["details_stored"], item["details_rejected"]) == (1, 1, 0)
 
+
+def test_listed_blobs_say_their_stored_object_is_gzip(stack: Any, app: tuple[str, str]) -> None:
+    """faynoSync's TestReportDetailsStored: `storage.encoding` describes the S3 object (`gzip`), not the
+    request's `gzip+base64`; blobs stored when it said `gzip+base64` are listed as `gzip` too."""
+    app_id, key = app
+    assert send(stack, key, gzip_details()).status == 202
+    assert send(stack, key, gzip_details(b'{"second": true}')).status == 202
+    older = blob_items(stack, app_id, report_hash())[0]
+    stack.table("BlobsTable").update_item(
+        Key={"group_key": older["group_key"], "blob_sk": older["blob_sk"]},
+        UpdateExpression="SET #s.#e = :legacy",
+        ExpressionAttributeNames={"#s": "storage", "#e": "encoding"},
+        ExpressionAttributeValues={":legacy": "gzip+base64"},
+    )
+    admin = stack.auth(role="admin", owner="t1")
+    listed = stack.http("GET", f"/reports/groups/{report_hash()}/blobs", headers=admin).json()["items"]
+    assert [blob["storage"]["encoding"] for blob in listed] == ["gzip", "gzip"]
 
 def test_retention_days_setting_sets_the_ttl(stack: Any, app: tuple[str, str], settings_env: Any) -> None:
     settings_env(REPORTS_BLOB_RETENTION_DAYS="7")

@@ -14,13 +14,17 @@ from typing import Any
 from boto3.dynamodb.conditions import Key
 from botocore.exceptions import BotoCoreError, ClientError
 
-from fleetreport.groups.details import CONTENT_TYPE, ENCODING, Details
+from fleetreport.groups.details import CONTENT_TYPE, Details
 from fleetreport.groups.models import Dimensions, format_time
 from fleetreport.http import logger
 from fleetreport.storage.aws import s3, table
 
 PRESIGN_SECONDS = 15 * 60
 STORAGE_ERRORS = (ClientError, BotoCoreError)
+
+# What the stored object is (faynoSync's blob.go, SPEC §3.3): the client's gzip bytes, unchanged. The
+# wire's `gzip+base64` described the payload in the request, not the object in S3.
+STORED_ENCODING = "gzip"
 
 
 @dataclass(frozen=True)
@@ -80,7 +84,7 @@ def store_blob(
             "compressed_size": details.compressed_size,
             "decompressed_size": details.decompressed_size,
             "content_type": CONTENT_TYPE,
-            "encoding": ENCODING,
+            "encoding": STORED_ENCODING,
         },
     }
     try:

@@ -66,7 +66,7 @@ BLOB = {
                 "compressed_size": _INT,
                 "decompressed_size": _INT,
                 "content_type": _STRING,
-                "encoding": _STRING,
+                "encoding": {"type": "string", "enum": ["gzip"], "description": "the stored object's"},
             },
         },
         "url": {"type": "string", "description": "presigned GET URL, valid 15 minutes"},
