@@ -35,6 +35,7 @@ SCENARIOS = (
     "package_size",
     "throughput",
     "cost",
+    "storm",
 )
 STORE_PHASES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("bench.scenarios.groups", ("list_groups", "group_trend")),
@@ -112,6 +113,10 @@ def run_process_phases(sizes: Sizes, wanted: Callable[[str], bool]) -> list[Row]
         from bench import cost
 
         rows += _guarded(("cost",), lambda: cost.cost_rows(smoke=sizes.label == "smoke"))
+    if wanted("storm"):
+        from bench.scenarios import storm_rows
+
+        rows += _guarded(("storm",), lambda: storm_rows.run(sizes))
     return rows
 
 

@@ -1,0 +1,270 @@
+"""Storm workloads of SPEC §9 on the storm model (bench/storm.py), each in its own process:
+
+    python -m bench.scenarios.storm W1 --devices 20000 --seconds 60 --containers 50
+    python -m bench.scenarios.storm W2 --consumers 100000 --seconds 300 --containers 20
+
+W1 crash storm: every device of one app sends the same failure once, arrivals spread evenly over the
+window, default limits, through `POST /reports/ingest`. Exact when the group's count equals the
+reports answered 202 (each counted once, none of the 429s).
+W2 compliance burst: consumers of one tenant (each already counted `valid`) get an `invalid` snapshot,
+sent through the compliance queue (SQS event source: batches of 10, visibility 180 s, 5 receives,
+then the DLQ). Exact when the maintained status counts equal a recount of every consumer's newest
+snapshot, and nothing was dead-lettered.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import sys
+import time
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+HOT_BUDGET = 300  # writes per item per simulated second (a third of a partition's 1,000 WCU/s)
+
+
+def _environment() -> None:
+    os.environ.update(
+        {
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "POWERTOOLS_METRICS_DISABLED": "true",
+        }
+    )
+    os.environ.pop("AWS_ENDPOINT_URL", None)
+
+
+def _stack() -> tuple[Any, Any, Any]:
+    """moto in this process, the template's resources and every function's environment."""
+    import boto3
+    from fleetreport.settings import get_settings
+    from fleetreport.storage.aws import reset_clients
+    from fleetreport_local.invoker import function_environment
+    from fleetreport_local.template import create_resources, load_template
+
+    template = load_template()
+    boto3.setup_default_session()
+    session = boto3.DEFAULT_SESSION
+    create_resources(template, session, endpoint=None)  # type: ignore[arg-type]
+    os.environ.update(function_environment(template))
+    os.environ["POWERTOOLS_LOG_LEVEL"] = "ERROR"  # 100k INFO lines would time the logger, not the model
+    get_settings.cache_clear()
+    reset_clients()
+    return template, session, session.client("dynamodb")
+
+
+def crash_storm(devices: int, seconds: float, containers: int) -> dict[str, Any]:
+    template, session, client = _stack()  # first: modules read their environment when imported
+    from fleetreport.apps.models import NewApp
+    from fleetreport.apps.store import AppStore
+    from fleetreport.storage.aws import table
+    from fleetreport_local.apigw import http_api_event
+
+    from bench.storm import StormModel
+
+    app, key = AppStore(table(template.physical_name("AppsTable"))).create(
+        "storm", NewApp(name="storm", reports=True)
+    )
+    assert key is not None
+    start = datetime.now(UTC).replace(second=30, microsecond=0)  # spans two minute windows
+    model = StormModel(template, "IngestFunction", containers, start)
+    body = json.dumps(
+        {
+            "application": {"name": "storm", "version": "2.0.1", "channel": "stable"},
+            "system": {"platform": "windows", "arch": "amd64"},
+            "event": {"type": "crash", "reason": "segfault_at_start"},
+        }
+    )
+    rng = random.Random(20261201)
+
+    def requests() -> Any:
+        for index in range(devices):
+            headers = {"Authorization": f"Bearer {key.plaintext}", "X-Device-ID": f"device-{index:06d}"}
+            event = http_api_event(
+                "POST", "/reports/ingest", route_key="POST /reports/ingest", headers=headers, body=body
+            )
+            yield (index + rng.random()) * seconds / devices, event
+
+    undo = model.install(session, client)
+    wall = time.perf_counter()
+    try:
+        answers = model.serve_requests(requests())
+    finally:
+        undo()
+    statuses = Counter(int(answer["statusCode"]) for answer in answers)
+    group_hash = json.loads(next(a["body"] for a in answers if a["statusCode"] == 202))["group_hash"]
+    group = table(template.physical_name("GroupsTable")).get_item(
+        Key={"app_id": app.app_id, "group_hash": group_hash}
+    )["Item"]
+    return {
+        **_verdict(model),
+        "requests": devices,
+        "statuses": {str(code): n for code, n in sorted(statuses.items())},
+        "counted": int(group["count"]),
+        "exact": int(group["count"]) == statuses[202] and set(statuses) <= {202, 429},
+        "wall_seconds": time.perf_counter() - wall,
+    }
+
+
+def compliance_burst(consumers: int, seconds: float, containers: int) -> dict[str, Any]:
+    template, session, client = _stack()
+    from fleetreport.compliance.counts import status_counts_at
+    from fleetreport.compliance.timefmt import to_storage
+    from fleetreport.storage.aws import table
+
+    from bench.storm import Message, SimulatedQueue, StormModel
+
+    tenant = "storm"
+    compliance = table(template.physical_name("ComplianceTable"))
+    start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    uuids = [f"{index:08d}-5e1f-4c2a-9d3b-00000000storm"[:36] for index in range(consumers)]
+    _preload(compliance, tenant, uuids, start - timedelta(days=1))
+    model = StormModel(template, "EventsFunction", containers, start)
+    queue = SimulatedQueue(batch_size=10, visibility_s=180, max_receives=5)
+    rng = random.Random(20261202)
+    for index, uuid in enumerate(uuids):
+        at = (index + rng.random()) * seconds / consumers
+        queue.send(
+            Message(
+                f"m-{index}",
+                json.dumps(_snapshot_event(uuid, start + timedelta(seconds=at), index)),
+                {"owner": tenant},
+                at,
+            )
+        )
+    undo = model.install(session, client)
+    wall = time.perf_counter()
+    try:
+        model.drain_queue(queue)
+    finally:
+        undo()
+    after = max(model.clock.now(), datetime.now(UTC)) + timedelta(seconds=1)  # the counts answer "now"
+    maintained = status_counts_at(compliance, tenant, None, to_storage(after))
+    recount = _recount(template.physical_name("ComplianceTable"), tenant)
+    return {
+        **_verdict(model),
+        "consumers": consumers,
+        "dead_lettered": len(queue.dead),
+        "redelivered": queue.retried,
+        "counts": maintained,
+        "recount": recount,
+        "exact": maintained == recount and not queue.dead,
+        "wall_seconds": time.perf_counter() - wall,
+    }
+
+
+def _verdict(model: Any) -> dict[str, Any]:
+    writes, item, second = model.log.hottest
+    return {
+        "hottest_writes_per_second": writes,
+        "hottest_item": item,
+        "hottest_second": second,
+        "writes": model.log.writes,
+        "transactions": model.log.transactions,
+        "conflicts": model.log.conflicts,
+        "backoff_seconds": round(model.clock.slept, 3),
+        "simulated_seconds": round(model.clock.seconds, 1),
+        "containers": len(model.containers),
+    }
+
+
+def _snapshot_event(uuid: str, moment: datetime, index: int) -> dict[str, Any]:
+    date = moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}+0000"
+    entity = {
+        "consumer": {"uuid": uuid, "name": f"host-{index}", "owner": {"key": f"org-{index % 20:02d}"}},
+        "entitlements": [],
+        "status": {"status": "invalid", "date": date, "reasons": []},
+    }
+    return {
+        "id": f"burst-{index}",
+        "type": "CREATED",
+        "target": "COMPLIANCE",
+        "timestamp": date,
+        "entity": json.dumps(entity),
+    }
+
+
+def _preload(compliance: Any, tenant: str, uuids: list[str], moment: datetime) -> None:
+    """Every consumer already counted `valid` (as the events path leaves it), written in bulk."""
+    from collections import Counter as Tally
+
+    from fleetreport.compliance import keys
+    from fleetreport.compliance.counts import Counted, counts_key, shard_of
+    from fleetreport.compliance.timefmt import to_storage
+
+    instant = to_storage(moment)
+    shards: dict[tuple[str | None, int], Tally[str]] = {}
+    with compliance.batch_writer() as batch:
+        for index, uuid in enumerate(uuids):
+            owner = f"org-{index % 20:02d}"
+            sort_key = keys.snapshot_sk(instant, f"first-{index}")
+            counted = Counted(sort_key, "valid", owner)
+            batch.put_item(
+                Item={
+                    "pk": keys.consumer_pk(tenant),
+                    "sk": keys.consumer_sk(uuid),
+                    "uuid": uuid,
+                    "created": instant,
+                    "owner_key": owner,
+                    "status": "valid",
+                    "status_date": instant,
+                    **counted.attributes(1),
+                }
+            )
+            batch.put_item(Item={"pk": keys.snapshot_pk(tenant, uuid), "sk": sort_key, "status": "valid"})
+            for partition, attribute in counted.counted_in():
+                shards.setdefault((partition, shard_of(uuid)), Tally())[attribute] += 1
+        batch.put_item(Item={"pk": keys.TENANTS_PK, "sk": tenant})
+        for (partition, shard), counts in shards.items():
+            batch.put_item(Item={**counts_key(tenant, partition, shard), **counts})
+
+
+def _recount(table_name: str, tenant: str) -> dict[str, int]:
+    """Every consumer's newest snapshot, read from moto's own store (not through the code under test)."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.dynamodb.models import dynamodb_backends
+
+    store = dynamodb_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].tables[table_name]
+    prefix = f"S#{tenant}#"
+    counts: Counter[str] = Counter()
+    for partition, items in store.items.items():
+        if str(partition.value).startswith(prefix):
+            newest = max(items, key=lambda sort_key: str(sort_key.value))
+            counts[str(items[newest].attrs["status"].value).lower()] += 1
+    return dict(sorted(counts.items()))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.scenarios.storm")
+    parser.add_argument("workload", choices=("W1", "W2"))
+    parser.add_argument("--devices", type=int, default=20_000)
+    parser.add_argument("--consumers", type=int, default=100_000)
+    parser.add_argument("--seconds", type=float)
+    parser.add_argument("--containers", type=int)
+    args = parser.parse_args(argv)
+    _environment()
+    from moto import mock_aws
+
+    # The handlers' EMF metrics go to stdout; this process answers one JSON line there.
+    answer, sys.stdout = sys.stdout, open(os.devnull, "w")  # noqa: SIM115 (restored below)
+    with mock_aws():
+        if args.workload == "W1":
+            result = crash_storm(args.devices, args.seconds or 60, args.containers or 50)
+        else:
+            result = compliance_burst(args.consumers, args.seconds or 300, args.containers or 20)
+    from bench.measure import peak_rss_mb
+
+    result["rss_mb"] = peak_rss_mb()
+    sys.stdout.close()
+    sys.stdout = answer
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

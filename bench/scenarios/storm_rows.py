@@ -1,0 +1,90 @@
+"""Rows of the storm workloads (SPEC §9): each workload runs in its own process (bench.scenarios.storm)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from bench.report import Row, errored, rss_check
+from bench.scenarios import Sizes
+from bench.scenarios.storm import HOT_BUDGET
+
+ROOT = Path(__file__).resolve().parents[2]
+BUDGET = f"≤ {HOT_BUDGET} writes/item/s; conflicts retried only after jittered backoff; outcome exact"
+
+
+def _run(arguments: list[str]) -> dict[str, Any]:
+    finished = subprocess.run(
+        [sys.executable, "-m", "bench.scenarios.storm", *arguments],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=6 * 3600,
+        check=False,
+    )
+    if finished.returncode != 0:
+        raise RuntimeError(finished.stderr[-2000:])
+    answer: dict[str, Any] = json.loads(finished.stdout.strip().splitlines()[-1])
+    return answer
+
+
+def _row(name: str, figure: str, result: dict[str, Any], detail: str) -> Row:
+    rss, rss_ok = rss_check(result["rss_mb"])
+    hottest = result["hottest_writes_per_second"]
+    return Row(
+        "storm",
+        f"storm {name} {figure}",
+        BUDGET,
+        measured=(
+            f"hottest item {hottest} writes/s ({result['hottest_item'].split(':')[0]}); "
+            f"{result['conflicts']} conflicts of {result['transactions']} transactions, retried after "
+            f"{result['backoff_seconds']} s of jittered backoff in all; {detail}; "
+            f"exact: {'yes' if result['exact'] else 'NO'}"
+        ),
+        writes=f"{result['writes']:,} in {result['simulated_seconds']} simulated s",
+        rss=rss,
+        checks=[
+            (f"≤ {HOT_BUDGET} writes/item/s", hottest <= HOT_BUDGET),
+            ("outcome exact", bool(result["exact"])),
+            rss_ok,
+        ],
+        note=f"hottest: {result['hottest_item']} in simulated second {result['hottest_second']}",
+    )
+
+
+def run(sizes: Sizes) -> list[Row]:
+    full = sizes.label == "full"
+    rows: list[Row] = []
+    devices, seconds = (20_000, 60) if full else (300, 1)
+    try:
+        w1 = _run(["W1", "--devices", str(devices), "--seconds", str(seconds), "--containers", "50"])
+        statuses = w1["statuses"]
+        rows.append(
+            _row(
+                "W1",
+                f"crash storm ({devices:,} devices of one app in {seconds} s, K = 50)",
+                w1,
+                f"{statuses.get('202', 0)} accepted, {statuses.get('429', 0)} refused, "
+                f"counted {w1['counted']}",
+            )
+        )
+    except Exception as exc:  # one workload failing leaves the other's row
+        rows.append(errored("storm", "storm W1 crash storm", BUDGET, f"{type(exc).__name__}: {exc}"))
+    consumers, seconds = (100_000, 300) if full else (60, 0.2)
+    try:
+        w2 = _run(["W2", "--consumers", str(consumers), "--seconds", str(seconds), "--containers", "20"])
+        rows.append(
+            _row(
+                "W2",
+                f"compliance burst ({consumers:,} consumers of one tenant in {seconds} s, queue, K = 20)",
+                w2,
+                f"{w2['redelivered']} redelivered, {w2['dead_lettered']} dead-lettered; "
+                f"counts {w2['counts']} vs recount {w2['recount']}",
+            )
+        )
+    except Exception as exc:
+        rows.append(errored("storm", "storm W2 compliance burst", BUDGET, f"{type(exc).__name__}: {exc}"))
+    return rows

@@ -1,0 +1,51 @@
+"""The storm model (bench/storm.py, SPEC §9) at toy size: it counts writes per item per simulated
+second, injects TransactionConflict, and the two workloads come out exact and under the hot-item
+budget. The full sizes run in `make bench` (`--only storm`)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def storm(*arguments: str) -> dict[str, Any]:
+    finished = subprocess.run(
+        [sys.executable, "-m", "bench.scenarios.storm", *arguments],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    answer: dict[str, Any] = json.loads(finished.stdout.strip().splitlines()[-1])
+    return answer
+
+
+def test_crash_storm_refuses_from_memory_and_counts_every_accepted_report_once() -> None:
+    result = storm("W1", "--devices", "150", "--seconds", "0.5", "--containers", "10")
+    assert result["statuses"] == {"202": 30, "429": 120}  # the group's 30 per minute, then refused
+    assert result["counted"] == 30 and result["exact"]
+    # 30 accepted take a key unit; each of the 10 containers learns the full group window once
+    # (take + hand back the key unit); every later refusal writes nothing.
+    assert result["hottest_item"].startswith("CountersTable:key#")
+    assert result["hottest_writes_per_second"] == 30 + 2 * 10
+    # Accepted: key, device and group units + the group item. Learning: key and device taken, the group
+    # refusal, both handed back. Without the memory every refusal would cost those 5 writes.
+    assert result["writes"] == 30 * 4 + 10 * 5
+
+
+def test_compliance_burst_keeps_exact_counts_through_conflicts_and_backoff() -> None:
+    result = storm("W2", "--consumers", "40", "--seconds", "0.1", "--containers", "8")
+    assert result["counts"] == result["recount"] == {"invalid": 40}
+    assert result["exact"] and result["dead_lettered"] == 0
+    assert result["transactions"] >= 40
+    assert result["conflicts"] > 0, "40 changes in 0.1 s on 8 shards must collide in the model"
+    assert result["backoff_seconds"] > 0  # every conflict was retried after a (simulated) backoff
+    assert result["hottest_item"].startswith("ComplianceTable:T#storm|COUNTS")
+    assert result["hottest_writes_per_second"] <= 300
