@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import itertools
 import random
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import pytest
 from compliance_support import compliance, consumer_created, consumer_deleted, load
+from fleetreport.compliance.events import parse_event
+from fleetreport.compliance.ingest import store_event
+from fleetreport.compliance.store import ComplianceWriter
 from fleetreport.reports.dates import parse_timezone
 from fleetreport.reports.definition import DaysResult, ReportContext
 from fleetreport.reports.params import QueryParams, validate
@@ -60,16 +63,86 @@ def random_query(rng: random.Random, today: date) -> dict[str, str]:
 def check_random_history(
     stack: Any, seed: int, now: datetime = NOW, lags: tuple[int, ...] = (0, 0, 1, 3)
 ) -> None:
-    """A random history up to `now`, rolled up a few days behind it (more is then computed live);
+    """A random history up to `now`, rolled up a few days behind it (more is then computed live), with
+    late events (dated on rolled days, stored after the run: their days are dirty until re-rolled);
     with `now` the wall clock, today's bucket comes from the maintained status counts."""
     rng = random.Random(seed)
-    load(stack, "t1", random_history(rng, rng.randrange(5, 11), now - timedelta(days=12), now))
-    roll(now - timedelta(days=rng.choice(lags)))
+    history = random_history(rng, rng.randrange(5, 11), now - timedelta(days=12), now)
+    history += certain_cases(rng, now)
+    rolled_at = now - timedelta(days=rng.choice(lags))
+    last_rolled = rolled_at.date() - timedelta(days=1)  # the last day the run closes
+    first_open_day = _ms(datetime.combine(rolled_at.date(), time(), UTC).isoformat())
+    # Odd seeds: late events on the last rolled day only (the dirty day is the run's last day).
+    earliest_late = _ms(datetime.combine(last_rolled, time(), UTC).isoformat()) if seed % 2 else ""
+    late = [e for e in history if earliest_late <= e["timestamp"] < first_open_day and rng.random() < 0.3]
+    history.append(consumer_created("certain-late", _ms((now - timedelta(days=11)).isoformat())))
+    late.append(compliance("certain-late", _ms(datetime.combine(last_rolled, time(12), UTC).isoformat())))
+    history.append(late[-1])
+    late_ids = {event["id"] for event in late}
+    assert_covers_the_hard_cases(history, late, first_open_day)
+    load(stack, "t1", [event for event in history if event["id"] not in late_ids])
+    roll(rolled_at)
+    load_late(stack, "t1", late)
+    if rng.random() < 0.3:
+        roll(now)  # the next run re-rolls the dirty days
     for _ in range(15):
         query = random_query(rng, now.date())
         from_rollups, from_snapshots = both(stack, "t1", now, **query)
         assert from_rollups is not None, query
         assert from_rollups.days == from_snapshots.days, query
+
+
+def certain_cases(rng: random.Random, now: datetime) -> list[dict[str, Any]]:
+    """What random histories reach only sometimes: a consumer deleted on a closed day, and snapshots
+    at a zone's local midnight and a millisecond before it."""
+    owner = rng.choice(("acme", "globex"))
+    start = now - timedelta(days=11)
+    gone = start + timedelta(days=rng.randrange(2, 8), hours=rng.randrange(24))
+    events = [
+        consumer_created("certain-gone", _ms(start.isoformat()), owner),
+        compliance("certain-gone", _ms((start + timedelta(hours=3)).isoformat()), "invalid", owner_key=owner),
+        consumer_deleted("certain-gone", _ms(gone.isoformat()), owner),
+        consumer_created("certain-edge", _ms(start.isoformat()), owner),
+    ]
+    for zone in rng.sample(ZONES, 2):
+        day = (start + timedelta(days=rng.randrange(2, 10))).date()
+        midnight = datetime.combine(day, time(), parse_timezone(zone)).astimezone(UTC)
+        for moment in (midnight - timedelta(milliseconds=1), midnight):
+            status = rng.choice(("valid", "invalid", "partial"))
+            events.append(compliance("certain-edge", _ms(moment.isoformat()), status, owner_key=owner))
+    rng.shuffle(events)
+    return events
+
+
+def assert_covers_the_hard_cases(
+    history: list[dict[str, Any]], late: list[dict[str, Any]], open_day: str
+) -> None:
+    """The generated history reaches each rule the comparison is meant to check."""
+    assert any(e["type"] == "DELETED" and e["timestamp"] < open_day for e in history), "no deletion"
+    assert late, "no late event"
+    stamps = [_instant(e["timestamp"]) for e in history if e["target"] == "COMPLIANCE"]
+    edges = [
+        zone
+        for zone in ZONES
+        for stamp in stamps
+        for moment in (stamp, stamp + timedelta(milliseconds=1))
+        if moment.astimezone(parse_timezone(zone)).time() == time()
+    ]
+    assert edges, "no snapshot on a zone's midnight or a millisecond before it"
+
+
+def _instant(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00").replace("+0000", "+00:00"))
+
+
+def load_late(stack: Any, tenant: str, raw_events: list[dict[str, Any]]) -> None:
+    """Store events as the events path does once rollups exist: a change on a closed day marks it dirty."""
+    writer = ComplianceWriter(
+        table(stack.name("ComplianceTable")), tenant, rollups=table(stack.name("RollupsTable"))
+    )
+    for raw in raw_events:
+        store_event(writer, parse_event(raw))
+    assert runs.read_run(table(stack.name("RollupsTable")), tenant).dirty_from is not None
 
 
 @pytest.mark.parametrize("seed", range(4))
