@@ -26,8 +26,13 @@ HOW_TO_READ = """\
   boto3, the handlers and the request; moto runs in another process. Budget: 256 MB per scenario.
 - **cold start** is the import of a built handler (`.aws-sam/build/<Fn>/app.py`, the built layer on
   `sys.path`, its clients created) in fresh `python -I -S` processes, median of several, divided by
-  the floor (`import boto3`, Powertools' `APIGatewayHttpResolver(enable_validation=True)`, one boto3
-  client) measured the same way, interleaved in the same run.
+  the floor (`import boto3`, Powertools' `APIGatewayHttpResolver(enable_validation=True)`, one
+  low-level DynamoDB client with the SPEC §8 retry/timeout config) measured the same way,
+  interleaved in the same run. The layers are built for arm64; a native module of another machine
+  (pydantic-core) is loaded from the venv instead (same pinned version).
+- **cost** is the monthly bill of a fleet (bench/cost.py): measured work per operation on the real
+  handlers x monthly volumes x the dated prices of bench/prices.json; its assumptions are listed in
+  docs/deploy.md. It has no budget: it is there to be read before deploying.
 - **N/A** means the feature is not built yet (its route answers 501); no number is invented for it.
   **ERROR** means the scenario itself failed: see its note.
 
