@@ -236,13 +236,20 @@ def run_invoke(args: argparse.Namespace) -> int:
 
 
 def run_seed(args: argparse.Namespace) -> int:
+    from fleetreport_local.logs import ServeLogging
     from fleetreport_local.running import connect
     from fleetreport_local.seed import run_seeders
 
     stack = connect(args)
+    quiet = ServeLogging.choose(verbose=False, environ=os.environ)
     stack.use_in_process()
+    os.environ["POWERTOOLS_LOG_LEVEL"] = quiet.handler_level  # the domain code seeds in this process
     configure_logging(logging.WARNING)
-    lines = run_seeders(stack.seed_context())
+    out, sys.stdout = sys.stdout, sys.stderr  # Powertools logs to stdout; stdout is for the lines below
+    try:
+        lines = run_seeders(stack.seed_context())
+    finally:
+        sys.stdout = out
     print(f"export TOKEN={stack.admin_token(ttl=24 * 3600)}")
     for line in lines:
         print(line)
