@@ -34,6 +34,7 @@ def _environment() -> None:
             "AWS_SECRET_ACCESS_KEY": "testing",
             "AWS_DEFAULT_REGION": "us-east-1",
             "POWERTOOLS_METRICS_DISABLED": "true",
+            "POWERTOOLS_METRICS_NAMESPACE": "fleetreport",
         }
     )
     os.environ.pop("AWS_ENDPOINT_URL", None)
@@ -252,6 +253,9 @@ def main(argv: list[str] | None = None) -> int:
 
     # The handlers' EMF metrics go to stdout; this process answers one JSON line there.
     answer, sys.stdout = sys.stdout, open(os.devnull, "w")  # noqa: SIM115 (restored below)
+    from bench.storm import item_level_transactions
+
+    item_level_transactions()
     with mock_aws():
         if args.workload == "W1":
             result = crash_storm(args.devices, args.seconds or 60, args.containers or 50)
