@@ -18,7 +18,7 @@ NOW = "2026-05-20T10:00:00.000Z"
 
 def make_app(stack: Any, tenant: str = "t1", name: str = "test", reports: bool = True) -> tuple[str, str]:
     """An app with a report key, stored by the admin function's own AppStore; returns (app_id, key).
-    `reports=False` turns reports off after creation, so the key exists and answers 403."""
+    `reports=False` turns reports off after creation, which deletes the key: it answers 401."""
     store = AppStore(stack.table("AppsTable"))
     app, key = store.create(tenant, NewApp(name=name, reports=True))
     assert key is not None

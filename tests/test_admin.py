@@ -144,17 +144,25 @@ def test_team_user_lists_only_allowed_apps(stack: Any) -> None:
 
 # ---------------------------------------------------------------------- PATCH /apps/{app_id}
 def test_disabling_reports_revokes_the_key(stack: Any) -> None:
-    """The key stops working at once, and says why: 403 "reports are disabled for this app"."""
+    """faynoSync's TestReportIngestDisablingReportsRevokesKey: turning reports off deletes the key, so
+    the old key is unknown at once (401 "invalid report key"), and stays so when reports come back."""
     app = create(stack, "desktop")
     answer = stack.http("PATCH", f"/apps/{app['id']}", headers=admin(stack), body={"reports": False})
     assert answer.status == 200
     assert answer.json()["reports"] is False and "report_key" not in answer.json()
     assert "key_prefix" not in answer.json()
-    found = lookup_report_key(app["report_key"])
-    assert found is not None and found.reports_enabled is False
+    assert lookup_report_key(app["report_key"]) is None
+    assert stack.table("AppsTable").scan(FilterExpression="begins_with(pk, :k)",
+                                         ExpressionAttributeValues={":k": "KEY#"})["Items"] == []  # fmt: skip
+    listed = stack.http("GET", "/apps", headers=admin(stack)).json()["items"]
+    assert "key_prefix" not in listed[0]
     assert stack.http("GET", "/report-keys/list", headers=admin(stack)).json() == {"report_keys": []}
     refused = ingest(stack, app["report_key"], report(name="desktop"))
-    assert (refused.status, refused.json()) == (403, {"error": "reports are disabled for this app"})
+    assert (refused.status, refused.json()) == (401, {"error": "invalid report key"})
+    again = stack.http("PATCH", f"/apps/{app['id']}", headers=admin(stack), body={"reports": True}).json()
+    assert again["report_key"] != app["report_key"]
+    assert ingest(stack, app["report_key"], report(name="desktop")).status == 401
+    assert ingest(stack, again["report_key"], report(name="desktop")).status == 202
 
 
 def test_enabling_reports_issues_a_new_key_shown_once(stack: Any) -> None:

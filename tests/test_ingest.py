@@ -9,6 +9,7 @@ import threading
 from typing import Any
 
 import pytest
+from fleetreport.apps.keys import KEY_SORT, hash_report_key, key_item_pk
 from fleetreport_local.apigw import http_api_event
 from fleetreport_local.invoker import Invoker, to_http_result
 from groups_support import group_item, ingest, make_app, no_rate_limits, report
@@ -162,16 +163,38 @@ def test_missing_or_blank_device_id_is_400(stack: Any, app: tuple[str, str]) -> 
         assert (result.status, error(result)) == (400, "missing X-Device-ID"), device
 
 
-def test_device_id_is_checked_before_the_app_is_disabled(stack: Any, settings_env: Any) -> None:
-    _, key = make_app(stack, reports=False)
+def test_device_id_is_checked_before_reports_are_disabled(stack: Any, settings_env: Any) -> None:
+    _, key = make_app(stack)
+    settings_env(REPORTS_ENABLED="false")
     result = ingest(stack, key, report(), device="")
     assert (result.status, error(result)) == (400, "missing X-Device-ID")
 
 
 # ---------------------------------------------------------------- check 3: reports disabled
-def test_disabled_app_is_403_even_with_a_bad_body(stack: Any, settings_env: Any) -> None:
-    _, key = make_app(stack, reports=False)
+def test_reports_disabled_is_403_even_with_a_bad_body(stack: Any, settings_env: Any) -> None:
+    _, key = make_app(stack)
+    settings_env(REPORTS_ENABLED="false")
     result = ingest(stack, key, "not json")
+    assert (result.status, error(result)) == (403, "reports are disabled for this app")
+
+
+def test_the_key_of_an_app_whose_reports_were_turned_off_is_unknown(stack: Any, settings_env: Any) -> None:
+    """Turning reports off deletes the key (SPEC §3.1, faynoSync): check 1 answers, whatever follows."""
+    _, key = make_app(stack, reports=False)
+    for body in (report(), "not json"):
+        result = ingest(stack, key, body)
+        assert (result.status, error(result)) == (401, "invalid report key")
+
+
+def test_a_key_marked_off_by_an_earlier_version_is_still_refused(stack: Any, settings_env: Any) -> None:
+    """Key items the previous version marked `reports: false` (instead of deleting) answer 403."""
+    _, key = make_app(stack)
+    stack.table("AppsTable").update_item(
+        Key={"pk": key_item_pk(hash_report_key(key)), "sk": KEY_SORT},
+        UpdateExpression="SET reports = :off",
+        ExpressionAttributeValues={":off": False},
+    )
+    result = ingest(stack, key, report())
     assert (result.status, error(result)) == (403, "reports are disabled for this app")
 
 

@@ -84,9 +84,9 @@ class AppStore:
         return app, key
 
     def update(self, tenant: str, app: App, change: AppChange) -> tuple[App, IssuedKey | None]:
-        """Rename and/or switch reports. Off marks the key item off (the key then answers 403 "reports
-        are disabled for this app" until the app is deleted or reports come back on); on (from off)
-        issues a fresh key and deletes the old key item in the same transaction, so an old key never
+        """Rename and/or switch reports. Off deletes the key item, as faynoSync does (the old key is then
+        unknown: 401 "invalid report key"); on (from off) issues a fresh key, shown once. A key item
+        marked off by an earlier version is deleted when reports come back on, so an old key never
         works again."""
         now = utc_now()
         new_name = change.name if change.name is not None else app.name
@@ -107,7 +107,10 @@ class AppStore:
             items.append(self._put(_key_item(tenant, updated, key), new_item=True))
             if app.key_hash:
                 items.append(self._delete(key_item_pk(app.key_hash), KEY_SORT))
-        elif app.key_hash and (new_name != app.name or reports != app.reports):
+        elif not reports and app.key_hash:
+            items.append(self._delete(key_item_pk(app.key_hash), KEY_SORT))
+            updated = _without_key(updated)
+        elif app.key_hash and new_name != app.name:
             items.append(self._update_key(app.key_hash, new_name, reports))
         items.append(self._replace_app(tenant, app, updated))
         self._transact(items, name_guard_index=guard_index)
@@ -189,6 +192,10 @@ def _with_key(app: App, key: IssuedKey, now: str) -> App:
     return replace(
         app, reports=True, key_id=key.key_id, key_prefix=key.prefix, key_hash=key.key_hash, key_updated_at=now
     )
+
+
+def _without_key(app: App) -> App:
+    return replace(app, key_id=None, key_prefix=None, key_hash=None, key_updated_at=None)
 
 
 def _app_item(tenant: str, app: App) -> dict[str, Any]:
