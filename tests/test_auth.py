@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import jwt
 import pytest
 from auth_support import (
     HS_SECRET,
@@ -28,7 +29,7 @@ from auth_support import (
     unsigned,
 )
 from fleetreport.auth.jwt import authenticate, verify_configuration
-from fleetreport.auth.principal import Permissions
+from fleetreport.auth.principal import Permissions, Principal
 from fleetreport.errors import Unauthorized
 from fleetreport.settings import ConfigError, get_settings, parse_settings
 from hypothesis import HealthCheck, given, settings
@@ -230,6 +231,108 @@ def test_no_authorization_value_escapes_as_anything_but_401(
 ) -> None:
     with pytest.raises(Unauthorized):
         authenticate({"Authorization": value})
+
+
+CORRUPTIONS = {  # one way a signed token goes wrong -> the 401 message it must get
+    "wrong key": "invalid token",
+    "expired": "token expired",
+    "not yet valid": "token not yet valid",
+    "no exp": "invalid token claims",
+    "no sub": "invalid token claims",
+    "bad role": "invalid token claims",
+    "bad owner": "invalid token claims",
+    "bad sub": "invalid token claims",
+    "bad allowed_apps": "invalid token claims",
+}
+_NAME = st.text(alphabet=st.characters(blacklist_categories=("Cc", "Cs")), min_size=1, max_size=60).filter(
+    str.strip
+)
+_JSON_SCALAR = st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=20))
+_NOT_A_NAME = st.one_of(
+    st.integers(),
+    st.booleans(),
+    st.lists(st.text(max_size=5), max_size=3),
+    st.just(""),
+    st.just("  "),
+    st.just("x" * 300),
+    st.text(alphabet="\x00\x1f\x7f", min_size=1, max_size=3),
+)
+
+
+@st.composite
+def signed_tokens(draw: st.DrawFn) -> tuple[str, str | None, dict[str, Any]]:
+    """(token, expected 401 message or None, claims): valid claims of any role with random names,
+    optional iat/nbf in the past and team permissions, then at most one corruption."""
+    now = int(time.time())
+    role = draw(st.sampled_from(["admin", "team", "ingest"]))
+    token_claims: dict[str, Any] = {
+        "sub": draw(_NAME),
+        "owner": draw(_NAME.filter(lambda owner: "#" not in owner)),
+        "role": role,
+        "exp": now + draw(st.integers(61, 10**7)),
+    }
+    for name in ("iat", "nbf"):
+        if draw(st.booleans()):
+            token_claims[name] = now - draw(st.integers(0, 10**7))
+    if role == "team":
+        flags = {
+            area: {action: draw(st.booleans()) for action in actions}
+            for area, actions in {"apps": ("download", "edit", "delete"), "reports": ("read",)}.items()
+        }
+        token_claims["permissions"] = flags
+        token_claims["allowed_apps"] = draw(st.lists(st.text(min_size=1, max_size=40), max_size=5))
+    corruption = draw(st.one_of(st.none(), st.sampled_from(sorted(CORRUPTIONS))))
+    secret = HS_SECRET
+    if corruption == "wrong key":
+        secret = draw(st.text(min_size=32, max_size=64).filter(lambda other: other != HS_SECRET))
+    elif corruption == "expired":
+        token_claims["exp"] = now - draw(st.integers(61, 10**7))
+    elif corruption == "not yet valid":
+        token_claims["nbf"] = now + draw(st.integers(61, 10**7))
+    elif corruption in ("no exp", "no sub"):
+        del token_claims[corruption.split()[1]]
+    elif corruption == "bad role":
+        token_claims["role"] = draw(
+            st.one_of(_JSON_SCALAR, st.lists(_JSON_SCALAR, max_size=2)).filter(
+                lambda value: value not in ("admin", "team", "ingest")
+            )
+        )
+    elif corruption == "bad owner":
+        token_claims["owner"] = draw(st.one_of(_NOT_A_NAME, _NAME.map(lambda name: name + "#x")))
+    elif corruption == "bad sub":
+        token_claims["sub"] = draw(_NOT_A_NAME)
+    elif corruption == "bad allowed_apps":
+        not_app_ids = st.lists(st.one_of(st.integers(), st.just("")), min_size=1, max_size=3)
+        token_claims["allowed_apps"] = draw(st.one_of(st.just(""), st.integers(), not_app_ids))
+    token = jwt.encode(token_claims, secret.encode(), algorithm="HS256")
+    return token, CORRUPTIONS.get(corruption or ""), token_claims
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(case=signed_tokens())
+def test_signed_tokens_with_random_claims_are_checked_claim_by_claim(
+    stack: Any, configure: Callable[..., None], case: tuple[str, str | None, dict[str, Any]]
+) -> None:
+    """Tokens that decode and carry a signature: the signature, the time claims and every claim the
+    principal is built from are reached; a valid token becomes exactly the principal its claims say."""
+    token, rejection, token_claims = case
+    if rejection is not None:
+        with pytest.raises(Unauthorized) as raised:
+            authenticate(bearer(token))
+        assert raised.value.message == rejection
+        return
+    principal = authenticate(bearer(token))
+    granted = token_claims.get("permissions", {})
+    flags = {
+        f"{area}_{action}": flag for area, actions in granted.items() for action, flag in actions.items()
+    }
+    assert principal == Principal(
+        sub=token_claims["sub"],
+        owner=token_claims["owner"],
+        role=token_claims["role"],
+        permissions=Permissions(**flags),
+        allowed_apps=frozenset(token_claims.get("allowed_apps", [])),
+    )
 
 
 # ---------------------------------------------------------------------- Secrets Manager
