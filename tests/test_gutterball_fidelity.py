@@ -165,3 +165,62 @@ def test_demo_seed_answers_which_systems_with_a_product_installed_are_invalid(gu
     query = [("product_name", "Awesome OS Server Bits")]
     installed = report_json(gutterball, "consumer_status", query, owner="demo")
     assert uuids(installed) == sorted(server - {"00000000-demo-4000-8000-000000000005"})  # 5 is deleted
+
+
+# ---------------------------------------------------------------- a single-valued filter given several times
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ([("sku", "testsku1"), ("sku", "testsku3")], ["c2", "c4"]),
+        ([("product_name", "p2"), ("product_name", "p3")], ["c2", "c3"]),
+        ([("subscription_name", "test product 1"), ("subscription_name", "test product 3")], ["c2", "c4"]),
+        ([("sku", "testsku3"), ("sku", "nothing")], ["c4"]),
+    ],
+)
+def test_consumer_status_repeated_filter_matches_any_value(
+    gutterball: Any, query: list[tuple[str, str]], expected: list[str]
+) -> None:
+    assert uuids(report_json(gutterball, "consumer_status", query)) == expected
+
+
+def test_repeated_filters_still_and_across_parameters(gutterball: Any) -> None:
+    query = [("sku", "testsku1"), ("sku", "testsku3"), ("product_name", "p4")]
+    assert uuids(report_json(gutterball, "consumer_status", query)) == ["c4"]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ([("sku", "testsku1"), ("sku", "testsku3")], {"invalid": 1, "valid": 1}),
+        ([("product_name", "p2"), ("product_name", "p3")], {"invalid": 1, "partial": 1}),
+        (
+            [("subscription_name", "test product 3"), ("subscription_name", "test product 1")],
+            {"invalid": 1, "valid": 1},
+        ),
+        ([("owner", "o1"), ("owner", "o3")], {"invalid": 1, "valid": 1}),
+        ([("owner", "o2"), ("owner", "o2")], {"partial": 1}),
+    ],
+)
+def test_status_trend_repeated_filter_matches_any_value(
+    gutterball: Any, query: list[tuple[str, str]], expected: dict[str, int]
+) -> None:
+    day = [("start_date", "2012-07-10"), ("end_date", "2012-07-10")]
+    assert report_json(gutterball, "status_trend", [*day, *query]) == {
+        "2012-07-10T23:59:59.999+0000": expected
+    }
+
+
+def test_repeated_filters_keep_their_catalogue_flags(gutterball: Any) -> None:
+    """The seed's multiValued flags stay as they are (SPEC §4.2): the flag documents, matching is lenient."""
+    for key in ("consumer_status", "status_trend"):
+        entry = report_json_catalogue(gutterball, key)
+        flags = {param["name"]: param["multiValued"] for param in entry["parameters"]}
+        assert (
+            flags["sku"] is False and flags["product_name"] is False and flags["subscription_name"] is False
+        )
+
+
+def report_json_catalogue(stack: Any, key: str) -> Any:
+    answer = stack.http("GET", f"/reports/{key}", headers=stack.auth(owner="t1"))
+    assert answer.status == 200
+    return answer.json()

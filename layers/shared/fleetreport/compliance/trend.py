@@ -26,34 +26,31 @@ DayOf = Callable[[str], date]  # stored instant → its day
 
 @dataclass(frozen=True)
 class SnapshotFilter:
-    """Filters of status_trend; each set one must hold for a snapshot to count."""
+    """Filters of status_trend; each set one must hold for a snapshot to count. A filter given several
+    times matches any of its values (Gutterball's `IN`); an empty set does not filter."""
 
     consumer_uuids: frozenset[str] = frozenset()
-    owner_key: str | None = None
-    product_name: str | None = None
-    sku: str | None = None
-    subscription_name: str | None = None
+    owner_keys: frozenset[str] = frozenset()
+    product_names: frozenset[str] = frozenset()
+    skus: frozenset[str] = frozenset()
+    subscription_names: frozenset[str] = frozenset()
     management_enabled: bool | None = None
 
     @property
     def filters_snapshots(self) -> bool:
-        return any(
-            value is not None
-            for value in (
-                self.owner_key,
-                self.product_name,
-                self.sku,
-                self.subscription_name,
-                self.management_enabled,
-            )
+        return self.management_enabled is not None or any(
+            (self.owner_keys, self.product_names, self.skus, self.subscription_names)
         )
 
     def matches(self, snapshot: SnapshotRecord) -> bool:
         return (
-            (self.owner_key is None or snapshot.owner_key == self.owner_key)
-            and (self.product_name is None or self.product_name in snapshot.product_names)
-            and (self.sku is None or self.sku in snapshot.skus)
-            and (self.subscription_name is None or self.subscription_name in snapshot.subscription_names)
+            (not self.owner_keys or snapshot.owner_key in self.owner_keys)
+            and (not self.product_names or not self.product_names.isdisjoint(snapshot.product_names))
+            and (not self.skus or not self.skus.isdisjoint(snapshot.skus))
+            and (
+                not self.subscription_names
+                or not self.subscription_names.isdisjoint(snapshot.subscription_names)
+            )
             and (self.management_enabled is None or snapshot.management_enabled == self.management_enabled)
         )
 

@@ -101,7 +101,9 @@ def latest_snapshot_on(
 
 
 def matches(row: SnapshotRow, params: ReportParams) -> bool:
-    """Multi-valued filters are OR within a parameter, AND across parameters; all on the chosen snapshot."""
+    """Filters are OR within a parameter, AND across parameters; all on the chosen snapshot. A text
+    filter given several times matches any of its values, multiValued in the catalogue or not
+    (Gutterball's query reads product_name, sku and subscription_name as lists too)."""
     snapshot = row.snapshot
     statuses = {status.lower() for status in params.texts("status")}
     owners = set(params.texts("owner"))
@@ -109,14 +111,15 @@ def matches(row: SnapshotRow, params: ReportParams) -> bool:
     return (
         (not statuses or snapshot.status.lower() in statuses)
         and (not owners or row.owner_key in owners)
-        and (not params.has("product_name") or params.text("product_name") in snapshot.product_names)
-        and (not params.has("sku") or params.text("sku") in snapshot.skus)
-        and (
-            not params.has("subscription_name")
-            or params.text("subscription_name") in snapshot.subscription_names
-        )
+        and _any_of(params.texts("product_name"), snapshot.product_names)
+        and _any_of(params.texts("sku"), snapshot.skus)
+        and _any_of(params.texts("subscription_name"), snapshot.subscription_names)
         and (management is None or snapshot.management_enabled == management)
     )
+
+
+def _any_of(wanted: list[str], present: frozenset[str]) -> bool:
+    return not wanted or not present.isdisjoint(wanted)
 
 
 DEFINITION = ReportDefinition(

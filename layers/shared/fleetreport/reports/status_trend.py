@@ -50,12 +50,13 @@ SORT_FIELDS = {"date": lambda entry: entry[0]}
 
 
 def snapshot_filter(params: ReportParams) -> SnapshotFilter:
+    """Every value of a repeated text filter counts (`sku=a&sku=b` is a or b), not just the first."""
     return SnapshotFilter(
         consumer_uuids=frozenset(params.texts("consumer_uuid")),
-        owner_key=params.text("owner"),
-        product_name=params.text("product_name"),
-        sku=params.text("sku"),
-        subscription_name=params.text("subscription_name"),
+        owner_keys=frozenset(params.texts("owner")),
+        product_names=frozenset(params.texts("product_name")),
+        skus=frozenset(params.texts("sku")),
+        subscription_names=frozenset(params.texts("subscription_name")),
         management_enabled=params.boolean("management_enabled"),
     )
 
@@ -81,9 +82,9 @@ def requested_days(params: ReportParams, today: date) -> tuple[date | None, date
 def consumers_in_scope(reader: ComplianceReader, params: ReportParams) -> Iterator[ConsumerRecord]:
     if params.has("consumer_uuid"):
         return reader.consumers_by_uuid(params.texts("consumer_uuid"))
-    owner = params.text("owner")
-    if owner is not None:
-        return reader.consumers_of_owner(owner)
+    owners = list(dict.fromkeys(params.texts("owner")))
+    if owners:
+        return (consumer for owner in owners for consumer in reader.consumers_of_owner(owner))
     return reader.all_consumers()
 
 

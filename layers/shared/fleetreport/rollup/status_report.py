@@ -2,10 +2,10 @@
 
 Called first by `fleetreport.reports.status_trend.run`; answers None when rollups cannot serve the
 request, and the report then computes from snapshots: any other filter (consumer_uuid, product_name,
-sku, subscription_name, management_enabled), no rollup yet, or a zone whose day ends off the
-quarter-hour grid (e.g. `GMT+05:07`) within the rolled-up days. The answer is built exactly like the
-snapshot computation's: same day keys, same clamping to today, same "data's own boundary" for a
-missing bound (the first/last snapshot recorded by the rollups).
+sku, subscription_name, management_enabled), `owner` given with several keys, no rollup yet, or a
+zone whose day ends off the quarter-hour grid (e.g. `GMT+05:07`) within the rolled-up days. The answer
+is built exactly like the snapshot computation's: same day keys, same clamping to today, same "data's
+own boundary" for a missing bound (the first/last snapshot recorded by the rollups).
 """
 
 from __future__ import annotations
@@ -28,6 +28,8 @@ def status_trend_from_rollups(context: ReportContext) -> DaysResult | None:
     params = context.params
     if any(params.has(name) for name in SNAPSHOT_ONLY_FILTERS):
         return None
+    if len(set(params.texts("owner"))) > 1:
+        return None  # rollups hold one owner key per partition; several owners match any of them
     zone = params.zone
     counts = StatusCounts(
         context.table, table(get_settings().rollups_table), context.tenant, params.text("owner")
