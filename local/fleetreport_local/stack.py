@@ -53,7 +53,7 @@ log = logging.getLogger("fleetreport.local")
 TENANT = "demo"
 BANNER_TOKEN_TTL = 24 * 3600  # a working day of local development without re-minting
 BANNER_SUB = "demo-admin"  # the seeded triage actions are this operator's too
-STARTUP_STEPS = 4  # moto, resources, warm functions, listen (plus one per seeder)
+STARTUP_STEPS = 5  # moto, resources, warm functions, streams, listen (plus one per seeder)
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
@@ -116,6 +116,14 @@ class LocalStack:
             stream_poller = StreamPoller(pump, self.pool.invoke, interval=0.1)
             stream_poller.start()
             self.pollers.append(stream_poller)
+
+    def settle(self) -> int:
+        """Deliver every stream record written so far (the seeded groups' aggregates and alerts), so
+        the first request sees them; returns how many were delivered."""
+        assert self.pool is not None
+        return sum(
+            poller.pump.pump(self.pool.invoke) for poller in self.pollers if isinstance(poller, StreamPoller)
+        )
 
     def open(self) -> None:
         """Listen on the bound port and serve: from here on, requests are answered."""
@@ -202,6 +210,8 @@ def serve(
         stack.start(progress.advance)
         ctx = stack.seed_context(TENANT, progress.detail)
         lines = run_seeders(ctx, on_step=progress.advance) if seed else []
+        progress.advance("delivering the table streams (aggregates, alerts)")
+        stack.settle()
         progress.advance(f"listening on {stack.api}")
         stack.open()
         _announce(stack)
