@@ -378,7 +378,10 @@ def test_the_function_refuses_payloads_it_cannot_read(
     assert stack.invoke("rollup", payload) == {"error": message}
 
 
-def test_the_function_answers_the_sample_events_with_a_summary(stack: Any) -> None:
+def test_the_function_answers_the_sample_events_with_a_summary(stack: Any, settings_env: Any) -> None:
+    """Without the units queue (the CLI, `fleetreport invoke`) the function rolls inline; with it, a
+    fleet-wide run is dispatched (tests/test_rollup_fanout.py)."""
+    settings_env(ROLLUP_QUEUE_URL="")
     seed_tenant(stack, "t1", now=datetime.now(UTC))
     for name in ("rollup_scheduled.json", "rollup_date.json", "rollup_range.json"):
         summary = stack.invoke("rollup", json.loads((EVENTS / name).read_text()))

@@ -1,13 +1,21 @@
-"""Rollup function: the daily catch-up (EventBridge Scheduler) and `{"date"}` / `{"from", "to"}` backfills."""
+"""Rollup function: the scheduled catch-up (EventBridge Scheduler), `{"date"}` / `{"from", "to"}`
+backfills, and the workers of the fan-out (SPEC §9, rollup/fanout.py).
+
+With ROLLUP_QUEUE_URL set (on AWS), a run over every tenant dispatches one unit per tenant onto the
+rollup queue, and the function's SQS event source rolls them, one unit per invocation; a payload
+naming `tenants` runs inline, as it does everywhere without the queue (the CLI, the local stack).
+"""
 
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from fleetreport.compliance.timefmt import utc_now
+from fleetreport.rollup.fanout import consume_units
 from fleetreport.rollup.lag import rollup_lag_hours
 from fleetreport.rollup.request import InvalidRollupRequest, parse_request
-from fleetreport.rollup.service import run_rollup
+from fleetreport.rollup.service import dispatch_rollup, run_rollup
+from fleetreport.settings import get_settings
 
 logger = Logger()
 metrics = Metrics()
@@ -17,8 +25,28 @@ metrics = Metrics()
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     remaining = getattr(context, "get_remaining_time_in_millis", None)
+    if _is_sqs_batch(event):
+        return consume_units(
+            event, context, lambda unit: _summarised(run_rollup(unit, remaining_ms=remaining))
+        )
+    queue_url = get_settings().rollup_queue_url
+    if queue_url and _is_fleet_run(event):
+        return _dispatched(dispatch_rollup(event, queue_url))
+    return _summarised(run_rollup(event, remaining_ms=remaining, now=utc_now()), event)
+
+
+def _dispatched(answer: dict[str, Any]) -> dict[str, Any]:
+    if "error" in answer:
+        logger.warning("rollup request refused", extra={"reason": answer["error"]})
+        return answer
+    metrics.add_metric(name="RollupUnitsDispatched", unit=MetricUnit.Count, value=answer["dispatched"])
+    metrics.add_metric(name="RollupLagHours", unit=MetricUnit.NoUnit, value=answer["lag_hours"])
+    logger.info("rollup units dispatched", extra=answer)
+    return answer
+
+
+def _summarised(summary: dict[str, Any], event: Any = None) -> dict[str, Any]:
     now = utc_now()
-    summary = run_rollup(event, remaining_ms=remaining, now=now)
     if "error" in summary:
         logger.warning("rollup request refused", extra={"reason": summary["error"]})
         return summary
@@ -32,7 +60,7 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     metrics.add_metric(
         name="RollupChanges", unit=MetricUnit.Count, value=sum(t["status"]["changes"] for t in tenants)
     )
-    if _is_fleet_catch_up(event):
+    if event is not None and _is_fleet_catch_up(event):
         # The alarm on RollupLagHours treats a day without it as lag: only the full catch-up emits it.
         metrics.add_metric(
             name="RollupLagHours", unit=MetricUnit.NoUnit, value=rollup_lag_hours(summary, now)
@@ -41,6 +69,17 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         "rollup finished", extra={"closed_day": summary["closed_day"], "complete": summary["complete"]}
     )
     return summary
+
+
+def _is_sqs_batch(event: Any) -> bool:
+    records = event.get("Records") if isinstance(event, dict) else None
+    return bool(records) and isinstance(records, list) and records[0].get("eventSource") == "aws:sqs"
+
+
+def _is_fleet_run(event: Any) -> bool:
+    """Every tenant (no `tenants` in the payload): what the dispatcher splits; a bad payload is
+    refused by the dispatcher itself."""
+    return not (isinstance(event, dict) and "tenants" in event)
 
 
 def _is_fleet_catch_up(event: Any) -> bool:

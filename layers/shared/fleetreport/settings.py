@@ -54,6 +54,7 @@ class Settings(BaseModel):
     idempotency_table: str = Field("", alias="IDEMPOTENCY_TABLE")
     blob_bucket: str = Field("", alias="BLOB_BUCKET")
     events_queue_url: str = Field("", alias="EVENTS_QUEUE_URL")
+    rollup_queue_url: str = Field("", alias="ROLLUP_QUEUE_URL")
     events_default_tenant: str = Field("", alias="EVENTS_DEFAULT_TENANT")
 
     # Alerts (SPEC §10, docs/alerts.md)
