@@ -54,6 +54,7 @@ def list_groups(
     status: Text = None,
     page: Text = None,
     limit: Text = None,
+    cursor: Text = None,
 ) -> Response[Any]:
     principal = principal_for("download")
     given = {
@@ -69,6 +70,7 @@ def list_groups(
         "status": status,
         "page": page,
         "limit": limit,
+        "cursor": cursor,
     }
     parsed = query.parse_group_query({name: value for name, value in given.items() if value is not None})
     return json_response(200, query.list_groups(principal, parsed))

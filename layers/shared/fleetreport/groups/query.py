@@ -141,8 +141,9 @@ def list_groups(principal: Principal, query: GroupQuery) -> dict[str, Any]:
         entries, more = later[offset : offset + query.limit], len(later) > offset + query.limit
     items = batch_get_groups(get_settings().groups_table, [(e["app_id"], e["group_hash"]) for e in entries])
     visible = [item for item in items if item.get("owner") == principal.owner]
+    bodies = [group_json(item) for item in visible]
     answer: dict[str, Any] = {
-        "items": [group_json(item) for item in visible],
+        "items": bodies,
         "total": total,
         "page": query.page,
         "limit": query.limit,

@@ -1,0 +1,175 @@
+"""Reading one page of groups from the light indexes (SPEC §7, §9): cursors, merged partitions, ties.
+
+Order is `last_seen` descending, ties by `group_hash` then `app_id`. An index returns equal
+`last_seen` values in an order of its own, so entries are re-sorted within each run of equal
+`last_seen` (a run is read to its end before it is used: at ms precision runs are short).
+
+- `read_page` reads lazily: each index partition is queried newest first, from the cursor's position
+  (`last_seen <= cursor`), `offset + limit + 3` entries at a time at first (the page, the entry that
+  proves there is a next page, the entry that closes its run, the cursor's own entry), then in small
+  chunks only while ties or a cursor position need more. One partition: ≤ limit + 3 entries for a page.
+- `walk` reads the partitions whole (the dimension-filtered views and `from`/`to` bounds, whose
+  `total` is a count of what matches).
+
+A cursor is opaque to clients: base64url JSON of the last returned entry's position and a fingerprint
+of the filters it was issued for (another query's cursor is `invalid cursor`).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import heapq
+import json
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from fleetreport.errors import BadRequest
+from fleetreport.settings import get_settings
+from fleetreport.storage.aws import table
+
+Entry = dict[str, Any]
+FOLLOW_UP_CHUNK = 10  # entries per extra query once the first one fell short (ties, filters)
+
+
+@dataclass(frozen=True)
+class Partition:
+    """One index partition to read: `index` where `key` = `value`."""
+
+    index: str
+    key: str
+    value: str
+
+
+@dataclass(frozen=True)
+class Cursor:
+    last_seen: str
+    group_hash: str
+    app_id: str
+    filters: str  # fingerprint of the query it belongs to
+
+    def encode(self) -> str:
+        raw = json.dumps(
+            {"s": self.last_seen, "h": self.group_hash, "a": self.app_id, "f": self.filters},
+            separators=(",", ":"),
+        )
+        return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, text: str, filters: str) -> Cursor:
+        try:
+            raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+            fields = json.loads(raw)
+            cursor = cls(str(fields["s"]), str(fields["h"]), str(fields["a"]), str(fields["f"]))
+        except (binascii.Error, ValueError, TypeError, KeyError, UnicodeDecodeError):
+            raise BadRequest("invalid cursor") from None
+        if cursor.filters != filters or not all(isinstance(fields[k], str) for k in "shaf"):
+            raise BadRequest("invalid cursor")
+        return cursor
+
+    def is_before(self, entry: Mapping[str, Any]) -> bool:
+        """The entry comes after this position in the list order (so it belongs to later pages)."""
+        if entry["last_seen"] != self.last_seen:
+            return bool(entry["last_seen"] < self.last_seen)
+        return (entry["group_hash"], entry["app_id"]) > (self.group_hash, self.app_id)
+
+
+def fingerprint(*parts: Any) -> str:
+    return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()[:16]
+
+
+def cursor_of(entry: Mapping[str, Any], filters: str) -> str:
+    return Cursor(str(entry["last_seen"]), str(entry["group_hash"]), str(entry["app_id"]), filters).encode()
+
+
+def order_key(entry: Mapping[str, Any]) -> tuple[str, str]:
+    """Within a run of equal last_seen: group hash, then app."""
+    return str(entry["group_hash"]), str(entry["app_id"])
+
+
+@dataclass(frozen=True)
+class Bounds:
+    since: str | None = None
+    until: str | None = None
+
+
+def _query(
+    partition: Partition, bounds: Bounds, first_chunk: int | None, chunk: int | None
+) -> Iterator[Entry]:
+    """The partition's entries newest first, fetched `first_chunk` then `chunk` at a time (None: all)."""
+    names = {"#p": partition.key, "#s": "last_seen"}
+    values: dict[str, Any] = {":p": partition.value}
+    condition = "#p = :p"
+    if bounds.since and bounds.until:
+        condition += " AND #s BETWEEN :since AND :until"
+        values.update({":since": bounds.since, ":until": bounds.until})
+    elif bounds.since:
+        condition += " AND #s >= :since"
+        values[":since"] = bounds.since
+    elif bounds.until:
+        condition += " AND #s <= :until"
+        values[":until"] = bounds.until
+    if not (bounds.since or bounds.until):
+        del names["#s"]
+    request: dict[str, Any] = {
+        "IndexName": partition.index,
+        "KeyConditionExpression": condition,
+        "ExpressionAttributeNames": names,
+        "ExpressionAttributeValues": values,
+        "ScanIndexForward": False,
+    }
+    groups, limit = table(get_settings().groups_table), first_chunk
+    while True:
+        answer = groups.query(**({**request, "Limit": limit} if limit else request))
+        yield from answer.get("Items", [])
+        if "LastEvaluatedKey" not in answer:
+            return
+        request["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+        limit = chunk
+
+
+def _runs(entries: Iterator[Entry]) -> Iterator[list[Entry]]:
+    """Consecutive entries of equal last_seen, each run in list order."""
+    run: list[Entry] = []
+    for entry in entries:
+        if run and entry["last_seen"] != run[0]["last_seen"]:
+            yield sorted(run, key=order_key)
+            run = []
+        run.append(entry)
+    if run:
+        yield sorted(run, key=order_key)
+
+
+def read_page(
+    partitions: list[Partition],
+    bounds: Bounds,
+    *,
+    after: Cursor | None,
+    offset: int,
+    limit: int,
+    matches: Callable[[Entry], bool] = lambda entry: True,
+) -> tuple[list[Entry], bool]:
+    """The entries of one page and whether more follow, reading no further than needed."""
+    need = offset + limit
+    if after is not None:
+        top = after.last_seen if bounds.until is None else min(after.last_seen, bounds.until)
+        bounds = Bounds(bounds.since, top)
+    first = need + 3
+    streams = [_query(partition, bounds, first, FOLLOW_UP_CHUNK) for partition in partitions]
+    merged = heapq.merge(*streams, key=lambda entry: str(entry["last_seen"]), reverse=True)
+    taken: list[Entry] = []
+    for run in _runs(merged):
+        taken += [e for e in run if (after is None or after.is_before(e)) and matches(e)]
+        if len(taken) > need:
+            break
+    return taken[offset:need], len(taken) > need
+
+
+def walk(partitions: list[Partition], bounds: Bounds) -> list[Entry]:
+    """Every entry of the partitions within the bounds, in list order."""
+    entries = [entry for partition in partitions for entry in _query(partition, bounds, None, None)]
+    entries.sort(key=order_key)
+    entries.sort(key=lambda entry: str(entry["last_seen"]), reverse=True)
+    return entries

@@ -1,0 +1,114 @@
+"""Listing groups with an opaque cursor (SPEC §9): order, ties, filters, bad cursors, bounded reads."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from groups_support import make_app, put_group
+from test_groups_read import ReadCounter, times
+
+
+@pytest.fixture
+def admin(stack: Any) -> dict[str, str]:
+    return stack.auth(role="admin", owner="t1", sub="admin-1")
+
+
+def groups(stack: Any, headers: dict[str, str], **query: Any) -> Any:
+    return stack.http("GET", "/reports/groups", headers=headers, query=query)
+
+
+def follow(stack: Any, headers: dict[str, str], **query: Any) -> list[list[str]]:
+    """Every page from page 1 through next_cursor, as lists of hashes."""
+    pages, cursor = [], None
+    while True:
+        body = groups(stack, headers, **query, **({"cursor": cursor} if cursor else {})).json()
+        pages.append([g["group_hash"] for g in body["items"]])
+        cursor = body.get("next_cursor")
+        if cursor is None:
+            return pages
+
+
+def test_cursor_pages_cover_every_group_once_in_order(stack: Any, admin: dict[str, str]) -> None:
+    app_id, _ = make_app(stack)
+    made = [put_group(stack, "t1", app_id, reason=f"r{n}", last_seen=times(n)) for n in range(25)]
+    newest_first = list(reversed(made))
+    pages = follow(stack, admin, limit=7)
+    assert pages == [newest_first[i : i + 7] for i in range(0, 25, 7)]
+    assert pages == follow(stack, admin, app="test", limit=7)  # the app's index, the owner's: same
+    by_page = [
+        [g["group_hash"] for g in groups(stack, admin, limit=7, page=p).json()["items"]] for p in (1, 2)
+    ]
+    assert by_page == pages[:2]  # faynoSync's page numbers agree with the cursor
+    last = groups(stack, admin, limit=5, page=5).json()
+    assert "next_cursor" not in last and last["total"] == 25  # nothing follows the last page
+
+
+def test_ties_across_pages_stay_in_group_hash_order(stack: Any, admin: dict[str, str]) -> None:
+    app_id, _ = make_app(stack)
+    tied = sorted(put_group(stack, "t1", app_id, reason=f"tie{n}", last_seen=times(5)) for n in range(9))
+    newer = put_group(stack, "t1", app_id, reason="newer", last_seen=times(6))
+    older = put_group(stack, "t1", app_id, reason="older", last_seen=times(1))
+    pages = follow(stack, admin, limit=4)
+    assert [h for page in pages for h in page] == [newer, *tied, older]
+
+
+def test_status_view_pages_by_cursor_with_total_from_counts(stack: Any, admin: dict[str, str]) -> None:
+    app_id, _ = make_app(stack)
+    other_id, _ = make_app(stack, name="other")
+    muted = [
+        put_group(stack, "t1", app_id, reason=f"m{n}", status="muted", last_seen=times(n)) for n in range(7)
+    ]
+    for n in range(5):
+        put_group(stack, "t1", app_id, reason=f"o{n}", last_seen=times(10 + n))
+    put_group(stack, "t1", other_id, name="other", reason="m", status="muted", last_seen=times(30))
+    pages = follow(stack, admin, app="test", status="muted", limit=3)
+    assert [h for page in pages for h in page] == list(reversed(muted))
+    assert groups(stack, admin, app="test", status="muted").json()["total"] == 7
+    assert groups(stack, admin, status="muted").json()["total"] == 8  # every app of the owner
+    assert len([h for page in follow(stack, admin, status="muted", limit=3) for h in page]) == 8
+
+
+def test_dimension_filtered_views_page_by_cursor_too(stack: Any, admin: dict[str, str]) -> None:
+    app_id, _ = make_app(stack)
+    linux = [
+        put_group(stack, "t1", app_id, reason=f"l{n}", platform="linux", last_seen=times(2 * n))
+        for n in range(6)
+    ]
+    for n in range(6):
+        put_group(stack, "t1", app_id, reason=f"w{n}", last_seen=times(2 * n + 1))
+    pages = follow(stack, admin, platform="linux", limit=4)
+    assert pages == [list(reversed(linux))[:4], list(reversed(linux))[4:]]
+    assert groups(stack, admin, platform="linux", limit=4).json()["total"] == 6
+
+
+def test_a_bad_cursor_is_400(stack: Any, admin: dict[str, str]) -> None:
+    app_id, _ = make_app(stack)
+    for n in range(3):
+        put_group(stack, "t1", app_id, reason=f"r{n}", last_seen=times(n))
+    cursor = groups(stack, admin, limit=1).json()["next_cursor"]
+    for bad in ["x", "!!!", "eyJzIjoxfQ", cursor[:-3], "bnVsbA"]:
+        assert groups(stack, admin, limit=1, cursor=bad).json() == {"error": "invalid cursor"}, bad
+    other_view = groups(stack, admin, limit=1, cursor=cursor, status="open")
+    assert (other_view.status, other_view.json()) == (400, {"error": "invalid cursor"})
+    assert groups(stack, admin, limit=2, cursor=cursor).status == 200  # another limit is fine
+
+
+def test_page_one_and_cursor_pages_read_at_most_limit_plus_ten(stack: Any, admin: dict[str, str]) -> None:
+    app_id, _ = make_app(stack)
+    with stack.table("GroupsTable").batch_writer() as batch:
+        for n in range(300):
+            status = "resolved" if n % 3 == 0 else "open"
+            put_group(stack, "t1", app_id, reason=f"r{n}", status=status, last_seen=times(n), batch=batch)
+    counter = ReadCounter(stack.name("GroupsTable"))
+    for query in ({}, {"app": "test"}, {"app": "test", "status": "resolved"}, {"status": "open"}):
+        cursor, seen = None, 0
+        for _ in range(3):
+            stack.drain()
+            counter.items = 0
+            body = groups(stack, admin, limit=20, **query, **({"cursor": cursor} if cursor else {})).json()
+            index_entries = counter.items - len(body["items"])
+            assert len(body["items"]) == 20 and index_entries <= 20 + 10, (query, index_entries)
+            cursor, seen = body["next_cursor"], seen + 20
+        assert body["total"] == {"resolved": 100, "open": 200}.get(query.get("status", ""), 300)
+    assert counter.scans == 0
