@@ -341,7 +341,9 @@ def with_surrogate(body: Any, text: str) -> Any:
     return text
 
 
-@pytest.mark.parametrize("route", BODY_ROUTES)
+@pytest.mark.parametrize(
+    "route", BODY_ROUTES + sorted(k for k, r in all_routes().items() if r.method == "PUT")
+)
 def test_a_lone_surrogate_in_a_body_is_an_invalid_body(module_stack: Any, mine: World, route: str) -> None:
     method, path, headers = body_request(mine, route)
     good = GOOD_BODIES.get(route, BODIES.get(route))
