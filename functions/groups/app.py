@@ -54,7 +54,10 @@ def list_groups(
     status: Text = None,
     page: Text = None,
     limit: Text = None,
-    cursor: Text = None,
+    cursor: Annotated[
+        str | None,
+        Query(description="next_cursor of the previous page: the page after it (then `page` is ignored)"),
+    ] = None,
 ) -> Response[Any]:
     principal = principal_for("download")
     given = {

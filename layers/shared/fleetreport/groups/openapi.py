@@ -149,13 +149,18 @@ LIST_RESPONSES = _responses(
         "type": "object",
         "properties": {
             "items": {"type": "array", "items": GROUP},
-            "total": _INT,
+            "total": {**_INT, "description": "groups matching the filters (every page)"},
             "page": _INT,
             "limit": _INT,
+            "next_cursor": {
+                "type": "string",
+                "description": "opaque; pass it as `cursor` for the next page (absent on the last page)",
+            },
         },
     },
     {
-        400: "invalid from, invalid to, invalid status, invalid page, invalid limit, invalid query",
+        400: "invalid from, invalid to, invalid status, invalid page, invalid limit, invalid cursor, "
+        "invalid query",
         **_JWT_ERRORS,
         **_DISABLED,
     },
