@@ -602,9 +602,12 @@ def test_an_event_too_large_to_store_is_refused_before_any_write(module_stack: A
     assert tenant_items(module_stack, tenant) == 0  # the whole request is refused, the small one too
 
 
-def test_a_queued_event_too_large_to_store_is_a_poison_message_not_a_failed_write(module_stack: Any) -> None:
+def test_a_queued_event_too_large_to_store_is_a_poison_message_not_a_failed_write(
+    module_stack: Any, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
     """Refused while parsing (nothing written), reported as a batch item failure: SQS retries it and
-    dead-letters it (SPEC §8), and the rest of the batch is stored."""
+    dead-letters it (SPEC §8), and the rest of the batch is stored. The refusal is logged with its
+    reason (not the body) and counted in the EventsRejected metric."""
     tenant = "t-big-sqs"
     big = _with(compliance("c-big", "2026-05-21T11:00:00.000+0000"), OVERSIZED["one huge fact"])
     event = sqs_event([json.dumps(compliance("c-ok", "2026-05-21T10:00:00.000+0000")), json.dumps(big)])
@@ -614,6 +617,10 @@ def test_a_queued_event_too_large_to_store_is_a_poison_message_not_a_failed_writ
     assert answer == {"batchItemFailures": [{"itemIdentifier": event["Records"][1]["messageId"]}]}
     consumer = module_stack.table("ComplianceTable").get_item(Key={"pk": f"T#{tenant}", "sk": "C#c-big"})
     assert "Item" not in consumer
+    output = capsys.readouterr().out  # the EMF metrics, and the log line unless pytest captured it
+    logged = output + "".join(f"{r.getMessage()} {getattr(r, 'reason', '')}\n" for r in caplog.records)
+    assert "compliance event refused" in logged and "too large to store" in logged
+    assert '"EventsRejected"' in output and "a" * 1000 not in logged
 
 
 def test_a_large_event_that_fits_is_stored(module_stack: Any) -> None:

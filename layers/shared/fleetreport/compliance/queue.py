@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from fleetreport.compliance.events import parse_events
 from fleetreport.compliance.ingest import IngestSummary, ingest_events, loads_strict, valid_tenant
+from fleetreport.http import logger, metrics
 from fleetreport.settings import get_settings
 
 
@@ -44,14 +46,15 @@ def consume_batch(event: dict[str, Any], context: Any) -> tuple[dict[str, Any], 
 
 
 def _consume_record(record: SQSRecord, context: Any) -> IngestSummary:
-    tenant = _tenant(record)
     try:
-        body = loads_strict(record.body)
+        tenant = _tenant(record)
+        events = parse_events(loads_strict(record.body))
     except ValueError as error:
-        raise PoisonMessage(f"message {record.message_id}: {error}") from None
-    try:
-        events = parse_events(body)
-    except ValueError as error:
+        # Refused while parsing, before any write: retried, then dead-lettered (SPEC §8). Logged with
+        # the reason (never the body) and counted, so the DLQ alarm has an explanation next to it.
+        reason = {"message_id": record.message_id, "reason": str(error)}
+        logger.warning("compliance event refused", extra=reason)
+        metrics.add_metric(name="EventsRejected", unit=MetricUnit.Count, value=1)
         raise PoisonMessage(f"message {record.message_id}: {error}") from None
     return ingest_events(tenant, events, context)
 
@@ -60,5 +63,5 @@ def _tenant(record: SQSRecord) -> str:
     attribute = record.message_attributes["owner"] if record.message_attributes else None
     tenant = (attribute.string_value if attribute else None) or get_settings().events_default_tenant
     if not valid_tenant(tenant):
-        raise PoisonMessage(f"message {record.message_id}: no tenant (message attribute 'owner')")
+        raise ValueError("no tenant (message attribute 'owner')")
     return str(tenant)
