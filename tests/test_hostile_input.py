@@ -1,7 +1,9 @@
 """Hostile input (SPEC §8): a Hypothesis run over every operation of docs/openapi.json against the
 in-process handlers (no 5xx, only documented statuses, JSON errors, bodies matching their schemas),
-then targeted cases: oversized and deeply nested bodies, non-UTF-8 bytes, huge query strings, header
-injection in `X-Device-ID`, path traversal in path parameters, unicode in names.
+then targeted cases: oversized and deeply nested bodies, non-UTF-8 bytes, lone UTF-16 surrogates (in
+bodies, queued events and query values), huge query strings, header injection in `X-Device-ID`, path
+traversal in path parameters, unicode in names, trailing newlines against every syntax check, repeated
+query parameters, the headers every answer carries, and compliance events too large to store.
 
 Requests carry mostly a valid admin token of a seeded owner, so they reach deep validation and real
 data; some carry a team token, a report key, garbage or nothing.
