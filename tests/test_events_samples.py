@@ -1,8 +1,9 @@
 """Every sample in events/ (SPEC §6) reaches its function and gets the answer it documents.
 
-Naming: `events/<function>_<anything>.json`; placeholders `{{ADMIN_TOKEN}}` and `{{REPORT_KEY}}`;
-an optional top-level `"_expect": <status>` (see fleetreport_local.sample_events). The samples share
-one stack but each runs as its own tenant (its admin token and its app), so none sees another's data.
+Naming: `events/<function>_<anything>.json`; placeholders `{{ADMIN_TOKEN}}`, `{{REPORT_KEY}}` and
+`{{TENANT}}`; a top-level `"_expect"` (the status, and what the answer contains) and an optional
+`"_given"` (samples sent first, for the data this one needs): see fleetreport_local.sample_events.
+Each sample runs in a fresh stack as its own tenant (its admin token and its app).
 """
 
 from __future__ import annotations
@@ -16,8 +17,12 @@ from fleetreport_local.invoker import to_http_result
 from fleetreport_local.sample_events import (
     ADMIN_TOKEN,
     EVENTS_DIR,
+    EXPECT_KEY,
     REPORT_KEY,
+    TENANT,
+    contains,
     function_of,
+    given,
     is_http_event,
     render,
     sample_files,
@@ -47,29 +52,67 @@ def test_every_function_has_a_sample_event() -> None:
     assert sorted(set(FUNCTIONS) - sampled) == []
 
 
+def test_every_sample_documents_its_answer() -> None:
+    undocumented = [path.name for path in SAMPLES if EXPECT_KEY not in json.loads(path.read_text())]
+    assert undocumented == [], "give each an `_expect` (see fleetreport_local.sample_events)"
+
+
 @pytest.mark.parametrize("path", SAMPLES, ids=[p.name for p in SAMPLES])
-def test_sample_event_gets_the_answer_it_documents(path: Path, module_stack: Any) -> None:
-    stack = module_stack
+def test_sample_event_gets_the_answer_it_documents(path: Path, stack: Any) -> None:
+    """In a stack of its own (a scheduled rollup acts on every tenant), after the samples it is
+    `_given`; each of those must get its own documented answer too."""
     function = function_of(path, list(FUNCTIONS))
     assert function, f"{path.name}: name it <function>_<anything>.json, function one of {sorted(FUNCTIONS)}"
-    text = path.read_text()
-    tenant = f"sample-{path.stem}"
-    values = {ADMIN_TOKEN: stack.token(role="admin", owner=tenant)}
-    if REPORT_KEY in text:
-        values[REPORT_KEY] = report_key_for(stack, text, tenant)
-    event, expect = render(text, values)
-    if is_http_event(event):
-        check_routed_to(event, FUNCTIONS[function], path)
-        result = to_http_result(stack.invoke(FUNCTIONS[function], event))
-        assert result.status < 500, f"{path.name}: {result.status} {result.text[:500]}"
-        if expect is not None:
-            assert result.status == expect, f"{path.name}: {result.status} {result.text[:500]}"
-        return
-    response = stack.invoke(FUNCTIONS[function], event)
-    if isinstance(response, dict) and "batchItemFailures" in response:
-        assert response["batchItemFailures"] == [], f"{path.name}: {response}"
-    if expect is not None and isinstance(response, dict) and "statusCode" in response:
-        assert response["statusCode"] == expect
+    run = SampleRun(stack, f"sample-{path.stem}")
+    for name in given(path.read_text()):
+        assert (path.parent / name).is_file(), f"{path.name}: _given names a missing sample {name}"
+        run.check(path.parent / name)
+    run.check(path)
+
+
+class SampleRun:
+    """Samples sent as one tenant (its admin token, its apps), in order."""
+
+    def __init__(self, stack: Any, tenant: str) -> None:
+        self.stack = stack
+        self.tenant = tenant
+        self.report_keys: dict[str, str] = {}
+
+    def check(self, path: Path) -> None:
+        text = path.read_text()
+        values = {ADMIN_TOKEN: self.stack.token(role="admin", owner=self.tenant), TENANT: self.tenant}
+        if REPORT_KEY in text:
+            values[REPORT_KEY] = self.report_key(text)
+        event, expect = render(text, values)
+        assert expect is not None, f"{path.name}: no _expect"
+        function = FUNCTIONS[str(function_of(path, list(FUNCTIONS)))]
+        if is_http_event(event):
+            check_routed_to(event, function, path)
+            result = to_http_result(self.stack.invoke(function, event))
+            answer = f"{path.name}: {result.status} {result.text[:800]}"
+            assert result.status == expect.status, answer
+            if isinstance(expect.body, str):
+                assert result.text == expect.body, answer
+            elif expect.body is not None:
+                assert contains(result.json(), expect.body) == [], answer
+            return
+        response = self.stack.invoke(function, event)
+        assert expect.response is not None, f"{path.name}: document the response (`_expect.response`)"
+        assert contains(response, expect.response) == [], f"{path.name}: {response}"
+
+    def report_key(self, text: str) -> str:
+        """A report key of an app named like the sample's `application.name` (made through POST /apps)."""
+        event, _ = render(text, {ADMIN_TOKEN: "", REPORT_KEY: ""})
+        try:
+            name = json.loads(event.get("body") or "{}")["application"]["name"]
+        except (ValueError, KeyError, TypeError):
+            name = "sample-app"
+        if name not in self.report_keys:
+            headers = self.stack.auth(role="admin", owner=self.tenant)
+            created = self.stack.http("POST", "/apps", headers=headers, body={"name": name, "reports": True})
+            assert created.status == 201, f"POST /apps (for a report key): {created.status} {created.text}"
+            self.report_keys[name] = str(created.json()["report_key"])
+        return self.report_keys[name]
 
 
 def check_routed_to(event: dict[str, Any], logical_id: str, path: Path) -> None:
@@ -79,19 +122,3 @@ def check_routed_to(event: dict[str, Any], logical_id: str, path: Path) -> None:
     assert matched, f"{path.name}: no route for {method} {event['rawPath']}"
     route, _ = matched
     assert (route.function, route.path) == (logical_id, route_path), f"{path.name}: routed to {route}"
-
-
-def report_key_for(stack: Any, text: str, tenant: str) -> str:
-    """A report key of an app named like the sample's `application.name` (made through POST /apps)."""
-    event, _ = render(text, {ADMIN_TOKEN: "", REPORT_KEY: ""})
-    try:
-        name = json.loads(event.get("body") or "{}")["application"]["name"]
-    except (ValueError, KeyError, TypeError):
-        name = "sample-app"
-    created = stack.http(
-        "POST", "/apps", headers=stack.auth(role="admin", owner=tenant), body={"name": name, "reports": True}
-    )
-    assert created.status == 201, (
-        f"POST /apps (needed for {{{{REPORT_KEY}}}}): {created.status} {created.text}"
-    )
-    return str(created.json()["report_key"])
