@@ -13,6 +13,8 @@ and today's hour counters; the group-count rollups of the measured app. Complian
 from __future__ import annotations
 
 import random
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -150,6 +152,7 @@ class GroupPlan:
             "details_stored": 0,
             "details_rejected": 0,
             "status": self.status,
+            "app_status": f"{self.app.app_id}#{self.status}",
         }
         if self.status == "resolved":
             item["resolved_at"] = format_time(last + timedelta(minutes=5))
@@ -190,6 +193,25 @@ def plan_group(app: AppRef, index: int, clock: Clock, seed: int = SEED) -> Group
     first = clock.instant(rng)
     reports = sorted([first, *(clock.instant(rng, earliest=first) for _ in range(count - 1))])
     return GroupPlan(app, dims, reports, weighted(rng, STATUSES))
+
+
+def group_counts(plans: Iterable[GroupPlan], clock: Clock) -> list[dict[str, Any]]:
+    """The status counts items the aggregates function keeps (`GC#{app_id}`) for these groups."""
+    from fleetreport.aggregates.counts import COUNTS_SK, counts_pk
+
+    per_app: dict[AppRef, Counter[str]] = {}
+    for plan in plans:
+        per_app.setdefault(plan.app, Counter())[plan.status] += 1
+    return [
+        {
+            "pk": counts_pk(app.app_id),
+            "sk": COUNTS_SK,
+            "owner": app.tenant,
+            "updated_at": format_time(clock.now),
+            **{status: counts.get(status, 0) for status in ("open", "resolved", "muted")},
+        }
+        for app, counts in per_app.items()
+    ]
 
 
 def group_plans(app: AppRef, count: int, clock: Clock, start: int = 0) -> list[GroupPlan]:

@@ -27,6 +27,7 @@ from bench.scenarios import FULL, SMOKE, Sizes, describe
 SCENARIOS = (
     "list_groups",
     "group_trend",
+    "list_groups_100k",
     "ingest",
     "status_trend",
     "consumer_status",
@@ -38,7 +39,7 @@ SCENARIOS = (
     "storm",
 )
 STORE_PHASES: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("bench.scenarios.groups", ("list_groups", "group_trend")),
+    ("bench.scenarios.groups", ("list_groups", "group_trend", "list_groups_100k")),
     ("bench.scenarios.ingest", ("ingest",)),
     ("bench.scenarios.compliance", ("status_trend", "consumer_status", "rollup")),
 )

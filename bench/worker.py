@@ -27,6 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 WORKER_SCENARIOS = {
     "list_groups": "bench.scenarios.groups:measure_list",
     "group_trend": "bench.scenarios.groups:measure_group_trend",
+    "list_groups_100k": "bench.scenarios.big_app:measure_big_list",
     "ingest": "bench.scenarios.ingest:measure_ingest",
     "compliance_reports": "bench.scenarios.compliance:measure_reports",
     "rollup": "bench.scenarios.compliance:measure_rollup",

@@ -25,6 +25,7 @@ class Sizes:
     repeat: int  # timed runs per operation (median)
     cold_runs: int  # fresh processes per handler (median)
     throughput_reports: int  # per client, 8 clients
+    big_app_groups: int = 100_000  # groups of the one large app (listing at scale, SPEC §9)
 
 
 FULL = Sizes(
@@ -61,6 +62,7 @@ SMOKE = Sizes(
     repeat=1,
     cold_runs=1,
     throughput_reports=5,
+    big_app_groups=300,
 )
 
 

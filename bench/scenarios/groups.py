@@ -20,6 +20,7 @@ from bench.generate import (
     AppRef,
     Clock,
     create_apps,
+    group_counts,
     group_plans,
     group_trend_rollups,
     plan_group,
@@ -63,6 +64,7 @@ def prepare(store: Any, sizes: Sizes, clock: Clock) -> GroupsWorld:
         foreign += [AppRef(tenant, i, n) for (i, _), n in zip(made, OTHER_TENANT_APPS, strict=True)]
     plans = group_plans(app, sizes.app_groups, clock)
     store.load("GroupsTable", (plan.item(clock) for plan in plans))
+    store.load("RollupsTable", group_counts(plans, clock))  # what the aggregates function keeps
     store.load("RollupsTable", group_trend_rollups(app.app_id, plans, clock))
     store.load("RollupsTable", (run_state(t, clock) for t in tenants_with_apps(apps_table)))
     return GroupsWorld(clock, app, acme_others, foreign)
@@ -74,14 +76,19 @@ def grow(store: Any, sizes: Sizes, world: GroupsWorld) -> int:
     to_acme = extra // 10
     targets = [(world.acme_others, to_acme), (world.foreign, extra - to_acme)]
 
+    plans: list[Any] = []
+
     def items() -> Any:
         for apps, count in targets:
             for n in range(count):
                 app = apps[n % len(apps)]
-                yield plan_group(app, n // len(apps), world.clock).item(world.clock)
+                plan = plan_group(app, n // len(apps), world.clock)
+                plans.append(plan)
+                yield plan.item(world.clock)
 
     started = time.perf_counter()
     written = store.load("GroupsTable", items())
+    store.load("RollupsTable", group_counts(plans, world.clock))
     print(
         f"  grew GroupsTable by {written:,} groups in {time.perf_counter() - started:.0f}s", file=sys.stderr
     )
@@ -110,6 +117,10 @@ def run(store: Any, sizes: Sizes, spawn: Spawn, wanted: Callable[[str], bool]) -
         rows += list_rows(small["list_groups"], large["list_groups"], sizes)
     if "group_trend" in names:
         rows.append(trend_row(small["group_trend"], large["group_trend"], sizes))
+    if wanted("list_groups_100k"):
+        from bench.scenarios import big_app
+
+        rows += big_app.run(store, sizes, spawn, world.clock)
     return rows
 
 
