@@ -18,6 +18,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -140,6 +141,18 @@ def test_the_first_request_after_the_port_opens_sees_groups_with_weeks_of_histor
 
 
 @pytest.mark.stack
+def test_the_demo_story_has_raised_new_spike_and_regressed_alerts_by_the_first_request(
+    make_run: tuple[subprocess.Popen[bytes], Output, int],
+) -> None:
+    process, output, port = make_run
+    wait_for_port(process, output, port)
+    signals = Counter(alert["signal"] for alert in get(port, "/alerts?limit=100")["items"])
+    assert signals["group.new"] >= 12  # every demo group's first report
+    assert signals["group.spike"] >= 1  # desktop-client 1.5.0, the hour after its first report
+    assert signals["group.regressed"] == 1  # the resolved 1.5.0 crash group, reported again
+
+
+@pytest.mark.stack
 def test_make_run_prints_progress_then_one_banner_and_no_json_logs(
     make_run: tuple[subprocess.Popen[bytes], Output, int],
 ) -> None:
@@ -195,7 +208,11 @@ def test_verbose_serve_logs_one_compact_line_per_request(tmp_path: Path) -> None
             time.sleep(0.1)
     finally:
         process.send_signal(signal.SIGTERM)
-        process.wait(timeout=30)
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:  # shutting down is test_local_stack's business, not this one's
+            process.kill()
+            process.wait(timeout=10)
     requests = [line for line in log.read_text().splitlines() if ACCESS_LINE.match(line)]
     assert len(requests) == 1
     assert re.fullmatch(r"\d\d:\d\d:\d\d GET /apps\?page=1 401 \d+ms", requests[0])

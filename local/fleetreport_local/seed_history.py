@@ -6,7 +6,9 @@ past is written in fewer, equivalent writes, through the real code wherever a ru
   every report of today are counted by ingest's own `count_report` on their simulated instant;
   a report with a debug payload goes through `ingest_report` itself (key, limits, blob dated that day);
 - the other reports of closed days are added to their group in one write (count, `last_seen`) just
-  before the group's next such write, which is what their `count_report`s would have summed to;
+  before the group's next such write, which is what their `count_report`s would have summed to; an
+  `hourly` group (the bad release) gets one such write per UTC hour, with that hour's counter, so the
+  table's stream shows its spike as the alerts consumer would see it live;
 - triage is the PATCH's own change builder and writer, dated when the operator acted;
 - closed days' per-hour counts are written as the rollup writes them (`rows_by_app`, `write_day`,
   then the run state and the rollup's cleanup of the counters), so group_trend reads them as rolled up.
@@ -81,6 +83,14 @@ class HistoryWriter:
             self.created.add(group.name)
             self.resolved.discard(group.name)  # a report reopens a resolved group
             return
+        pending = self.pending.get(group.name)
+        if (
+            pending is not None
+            and group.hourly
+            and pending.last
+            and f"{pending.last:%Y%m%d%H}" != f"{report.at:%Y%m%d%H}"
+        ):
+            self.flush(group)  # an hourly group's bulk writes each stay within one UTC hour
         pending = self.pending.setdefault(group.name, _Pending(group))
         pending.count += 1
         pending.last = report.at
@@ -106,11 +116,16 @@ class HistoryWriter:
         if pending is None or pending.last is None:
             return
         stamp = format_time(pending.last)
+        names = {"#count": "count"}
+        adds = "#count :n"
+        if group.hourly:  # what count_report adds to the hour's counter too (the alerts read it)
+            names["#hour"] = f"h{pending.last:%Y%m%d%H}"
+            adds += ", #hour :n"
         self.groups.update_item(
             Key={"app_id": self._app_id(group), "group_hash": dimensions(group).group_hash},
-            UpdateExpression="SET last_seen = :at, updated_at = :at ADD #count :n",
+            UpdateExpression=f"SET last_seen = :at, updated_at = :at ADD {adds}",
             ConditionExpression="attribute_exists(group_hash)",
-            ExpressionAttributeNames={"#count": "count"},
+            ExpressionAttributeNames=names,
             ExpressionAttributeValues={":at": stamp, ":n": pending.count},
         )
 

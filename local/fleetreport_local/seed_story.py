@@ -32,6 +32,7 @@ class StoryGroup:
     since: int = HISTORY_DAYS
     until: int = 0
     details_every: int = 0  # every n-th report carries a debug payload (0: none)
+    hourly: bool = False  # written hour by hour with its hour counters (its stream shows the spike)
 
     def body(self) -> dict[str, Any]:
         return {
@@ -58,7 +59,7 @@ class Triage:
 DESKTOP, MOBILE = "desktop-client", "mobile-client"
 
 
-def _group(name: str, app: str, dims: str, per_day: float = 0.0, **timing: int) -> StoryGroup:
+def _group(name: str, app: str, dims: str, per_day: float = 0.0, **timing: Any) -> StoryGroup:
     """`dims` = "version channel platform arch type reason"."""
     version, channel, platform, arch, kind, reason = dims.split()
     return StoryGroup(name, app, version, channel, platform, arch, kind, reason, per_day, **timing)
@@ -85,7 +86,7 @@ BACKGROUND = (
     _group("beta-timeout", MOBILE, "2.1.0 beta android arm64 update_failure download_timeout", 1.5, since=10),
 )
 BAD_RELEASE = _group(
-    "bad-release", DESKTOP, "1.5.0 stable windows amd64 crash gpu_driver_reset", details_every=30
+    "bad-release", DESKTOP, "1.5.0 stable windows amd64 crash gpu_driver_reset", details_every=30, hourly=True
 )
 # Reported today through the real API (the newest thing the operator sees): group.new.
 NEW_TODAY = _group("new-today", MOBILE, "2.1.0 beta android arm64 crash null_pointer", details_every=1)
