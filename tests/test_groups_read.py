@@ -188,7 +188,9 @@ def test_get_one_group(stack: Any, settings_env: Any, admin: dict[str, str]) -> 
     group_hash = ingest(stack, key, report()).json()["group_hash"]
     listed = groups(stack, admin).json()["items"][0]
     result = stack.http("GET", f"/reports/groups/{group_hash}", headers=admin)
-    assert result.status == 200 and result.json() == listed
+    body = result.json()
+    assert result.status == 200 and set(body.pop("activity")) == {"hourly", "daily"}  # SPEC §10
+    assert body == listed
 
 
 def test_get_rejects_a_malformed_hash_and_404s_an_unknown_one(stack: Any, admin: dict[str, str]) -> None:

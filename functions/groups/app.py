@@ -9,6 +9,7 @@ from fleetreport.auth.jwt import authenticate
 from fleetreport.auth.principal import Action, Principal
 from fleetreport.errors import NotFound
 from fleetreport.groups import lookup, openapi, query, triage
+from fleetreport.groups.activity import parse_activity
 from fleetreport.http import api_handler, authenticate_before_validation, json_response, make_resolver
 from fleetreport.settings import get_settings
 from fleetreport.storage.aws import dynamodb, s3
@@ -58,6 +59,7 @@ def list_groups(
         str | None,
         Query(description="next_cursor of the previous page: the page after it (then `page` is ignored)"),
     ] = None,
+    activity: Text = None,
 ) -> Response[Any]:
     principal = principal_for("download")
     given = {
@@ -76,7 +78,7 @@ def list_groups(
         "cursor": cursor,
     }
     parsed = query.parse_group_query({name: value for name, value in given.items() if value is not None})
-    return json_response(200, query.list_groups(principal, parsed))
+    return json_response(200, query.list_groups(principal, parsed, parse_activity(activity)))
 
 
 @app.get("/reports/groups/<group_hash>", summary="Get a report group", responses=openapi.GET_RESPONSES)

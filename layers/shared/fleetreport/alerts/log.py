@@ -103,9 +103,9 @@ def list_alerts(
     start = decode_cursor(cursor) if cursor else None
     apps = _apps(principal, app or None)
     if not apps:
-        return {"items": [], "next_cursor": None}
+        return {"items": []}
     items, last = _read(principal.owner, apps, signal or None, size, start)
-    return {"items": items, "next_cursor": encode_cursor(last) if last else None}
+    return {"items": items, **({"next_cursor": encode_cursor(last)} if last else {})}
 
 
 def _apps(principal: Principal, app: str | None) -> list[str]:

@@ -10,7 +10,10 @@ from fleetreport.groups.models import EVENT_TYPES
 _ERROR = {"application/json": {"schema": {"type": "object", "properties": {"error": {"type": "string"}}}}}
 _SIGNALS = {"type": "array", "items": {"type": "string", "enum": list(SIGNALS)}}
 _TYPES = {"type": "array", "items": {"type": "string", "enum": sorted(EVENT_TYPES)}}
-_URL = {"type": "string", "description": "https:// (http:// to loopback on the local stack); null: none"}
+_URL = {
+    "anyOf": [{"type": "string"}, {"type": "null"}],
+    "description": "https:// (http:// to loopback on the local stack); null: none",
+}
 _INTERVAL = {"type": "integer", "minimum": 0, "maximum": 10080}
 RULES = {
     "type": "object",
@@ -86,7 +89,7 @@ LIST_ALERTS_RESPONSES = _responses(
         "type": "object",
         "properties": {
             "items": {"type": "array", "items": ALERT},
-            "next_cursor": {"type": "string", "description": "null on the last page"},
+            "next_cursor": {"type": "string", "description": "absent on the last page"},
         },
     },
     {400: "invalid signal, invalid limit, invalid cursor", **_JWT},

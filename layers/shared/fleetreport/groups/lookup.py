@@ -11,7 +11,9 @@ from typing import Any
 
 from fleetreport.auth.principal import Principal
 from fleetreport.errors import BadRequest, NotFound
+from fleetreport.groups.activity import group_activity
 from fleetreport.groups.blobs import location_of, newest_blobs, presigned_url
+from fleetreport.groups.models import utc_now
 from fleetreport.groups.scope import app_ids_in_scope
 from fleetreport.groups.serialize import blob_json, group_json
 from fleetreport.groups.store import find_group
@@ -41,7 +43,7 @@ def get_group(principal: Principal, group_hash: str, app_name: str | None = None
     item = visible_group(principal, check_group_hash(group_hash), app_name)
     if item is None:
         raise NotFound("report group not found")
-    return group_json(item)
+    return {**group_json(item), "activity": group_activity(item, utc_now())}
 
 
 def parse_blob_limit(raw: str | None) -> int:

@@ -48,6 +48,21 @@ GROUP = {
         "mute_ends_at_count": {**_INT, "description": "a conditional mute ends when count reaches this"},
         "created_at": _TIME,
         "updated_at": _TIME,
+        "activity": {
+            "type": "object",
+            "description": "reports per UTC hour over the last 24 h (list: with activity=hourly) and, on "
+            "the group itself, per UTC day over the last 30 days; oldest first",
+            "properties": {
+                "hourly": {
+                    "type": "array",
+                    "items": {"type": "object", "properties": {"hour": _TIME, "count": _INT}},
+                },
+                "daily": {
+                    "type": "array",
+                    "items": {"type": "object", "properties": {"day": {"type": "string"}, "count": _INT}},
+                },
+            },
+        },
     },
 }
 BLOB = {
@@ -160,7 +175,7 @@ LIST_RESPONSES = _responses(
     },
     {
         400: "invalid from, invalid to, invalid status, invalid page, invalid limit, invalid cursor, "
-        "invalid query",
+        "invalid activity, invalid query",
         **_JWT_ERRORS,
         **_DISABLED,
     },

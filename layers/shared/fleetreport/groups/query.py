@@ -20,8 +20,9 @@ from fleetreport.aggregates.counts import read_counts, total_of
 from fleetreport.apps.store import list_apps
 from fleetreport.auth.principal import Principal
 from fleetreport.errors import BadRequest
+from fleetreport.groups.activity import with_hourly_activity
 from fleetreport.groups.listing import Bounds, Cursor, Partition, cursor_of, fingerprint, read_page, walk
-from fleetreport.groups.models import format_time
+from fleetreport.groups.models import format_time, utc_now
 from fleetreport.groups.scope import WHOLE_OWNER, apps_in_scope
 from fleetreport.groups.serialize import group_json
 from fleetreport.groups.store import app_status, batch_get_groups
@@ -117,7 +118,7 @@ def _bound(raw: str | None, message: str, *, round_up: bool) -> str | None:
         raise BadRequest(message) from None
 
 
-def list_groups(principal: Principal, query: GroupQuery) -> dict[str, Any]:
+def list_groups(principal: Principal, query: GroupQuery, with_activity: bool = False) -> dict[str, Any]:
     """One page of the requester's groups, newest `last_seen` first (ties by group hash), the total,
     and `next_cursor` when more follow. With a cursor the page starts after it (`page` then only
     echoes); without one, page N skips (N-1) x limit entries on the light index."""
@@ -142,6 +143,8 @@ def list_groups(principal: Principal, query: GroupQuery) -> dict[str, Any]:
     items = batch_get_groups(get_settings().groups_table, [(e["app_id"], e["group_hash"]) for e in entries])
     visible = [item for item in items if item.get("owner") == principal.owner]
     bodies = [group_json(item) for item in visible]
+    if with_activity:  # the dashboard's sparklines (SPEC §10); opt-in, so faynoSync clients don't pay
+        with_hourly_activity(visible, bodies, utc_now())
     answer: dict[str, Any] = {
         "items": bodies,
         "total": total,
