@@ -146,3 +146,29 @@ def test_seeding_twice_adds_nothing(seeded: tuple[Any, list[str]]) -> None:
     ctx = SeedContext("http://127.0.0.1:3000", None, "demo", "TOKEN", stack.template, boto3.Session())  # type: ignore[arg-type]
     assert "already there" in seed_groups.seed(ctx)[0]
     assert {name: g["stats"]["count"] for name, g in groups_by_name(stack).items()} == before
+
+
+def test_a_failing_seeder_is_one_error_line_and_the_others_still_run(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+    import sys
+    import types
+
+    from fleetreport_local.seed import run_seeders
+
+    def broken(ctx: SeedContext) -> list[str]:
+        raise RuntimeError("no table")
+
+    monkeypatch.setitem(sys.modules, "fleetreport_local.seed_broken", types.SimpleNamespace(seed=broken))
+    monkeypatch.setitem(
+        sys.modules, "fleetreport_local.seed_fine", types.SimpleNamespace(seed=lambda ctx: ["fine"])
+    )
+    steps: list[str] = []
+    caplog.set_level(logging.WARNING, logger="fleetreport.local.seed")
+    lines = run_seeders(None, ("seed_broken", "seed_fine"), on_step=steps.append)  # type: ignore[arg-type]
+    assert lines == ["fine"]
+    assert steps == ["seeding seed_broken", "seeding seed_fine"]
+    (record,) = caplog.records
+    assert record.getMessage() == "seed: seed_broken failed: RuntimeError: no table"
+    assert not record.exc_info  # the traceback only when verbose

@@ -2,7 +2,8 @@
 
 Each seeder is `fleetreport_local.seed_<area>.seed(ctx) -> list[str]` and returns lines worth printing
 (curl examples, ids). A seeder that is not written yet is skipped with a log line; one that fails is
-logged with its traceback and the others still run, so a broken seeder never takes the stack down.
+logged (in one line; with its traceback when verbose) and the others still run, so a broken seeder never
+takes the stack down.
 """
 
 from __future__ import annotations
@@ -47,6 +48,13 @@ def run_seeders(
         log.info("seed: running %s", module_name)
         try:
             lines += [str(line) for line in module.seed(ctx) or []]
-        except Exception:  # one broken seeder must not stop the stack or the other seeders
-            log.exception("seed: %s failed", module_name)
+        except Exception as exc:  # one broken seeder must not stop the stack or the other seeders
+            # One line by default; the traceback with --verbose (or LOG_LEVEL=INFO/DEBUG).
+            log.error(
+                "seed: %s failed: %s: %s",
+                name,
+                type(exc).__name__,
+                exc,
+                exc_info=log.isEnabledFor(logging.INFO),
+            )
     return lines
