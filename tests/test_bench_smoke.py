@@ -66,6 +66,7 @@ def test_measured_rows_show_the_dynamodb_work_they_counted(smoke_rows: list[dict
 
 def test_cold_start_compares_every_built_handler_with_the_floor(smoke_rows: list[dict[str, Any]]) -> None:
     cold = [row for row in smoke_rows if row["scenario"] == "cold_start"]
+    assert cold, "no cold_start row"  # (all() of nothing would skip)
     if all(row["result"] == "N/A" for row in cold):
         pytest.skip("no .aws-sam/build (run `make build`)")
     figures = " ".join(row["figure"] for row in cold)
