@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from compliance_support import shared_stack
+from fleetreport_local.openapi import DOCUMENT_PATH
+from jsonschema import Draft202012Validator
 
 SEED_CONSUMER_STATUS = [
     ("consumer_uuid", "Filters the results by the specified consumer UUID.", False, True),
@@ -90,6 +93,20 @@ def test_list_reports_in_stable_order_with_the_seed_declarations(stack: Any) -> 
     assert as_tuples(by_key["status_trend"]) == SEED_STATUS_TREND
     group_trend = by_key["group_trend"]["parameters"]
     assert [p["name"] for p in group_trend if p["mandatory"]] == ["app"]
+
+
+def test_catalogue_answers_match_the_documented_schema_in_gutterball_key_order(stack: Any) -> None:
+    # One model serializes the answer and is the document's schema: check both from the outside.
+    document = json.loads(DOCUMENT_PATH.read_text(encoding="utf-8"))
+    validator = Draft202012Validator({"$ref": "#/components/schemas/CatalogueEntry", **document})
+    listed = stack.http("GET", "/reports", headers=stack.auth())
+    one = stack.http("GET", "/reports/consumer_status", headers=stack.auth())
+    for entry in [*listed.json(), one.json()]:
+        validator.validate(entry)
+        assert list(entry) == ["key", "description", "parameters"]
+        fields = {tuple(parameter) for parameter in entry["parameters"]}
+        assert fields == {("name", "description", "mandatory", "multiValued")}
+    assert one.body.startswith(b'{"key":"consumer_status","description":"List the status of all consumers",')
 
 
 def test_get_one_report(stack: Any) -> None:

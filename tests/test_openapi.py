@@ -131,7 +131,7 @@ def test_run_parameters_and_x_reports_come_from_the_report_declarations(committe
     query = {p["name"]: p for p in run["parameters"] if p["in"] == "query"}
     for report in REPORTS:
         declared = run["x-reports"][report.key]
-        entry = report.catalogue_entry()
+        entry = report.catalogue_entry().to_json()
         assert [
             {k: p[k] for k in ("name", "description", "mandatory", "multiValued")}
             for p in declared["parameters"]

@@ -15,13 +15,13 @@ app = gutterball_resolver()
 @app.get("/reports", summary="List the report catalogue", responses=openapi.LIST_RESPONSES)
 def list_reports() -> Response[Any]:
     report_reader(app.current_event.headers)
-    return json_response(200, catalogue())
+    return json_response(200, [entry.to_json() for entry in catalogue()])
 
 
 @app.get("/reports/<report_key>", summary="Describe one report", responses=openapi.GET_RESPONSES)
 def get_report(report_key: openapi.ReportKey) -> Response[Any]:
     report_reader(app.current_event.headers)
-    return json_response(200, find_report(report_key).catalogue_entry())
+    return json_response(200, find_report(report_key).catalogue_entry().to_json())
 
 
 lambda_handler = gutterball_handler(app)

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fleetreport.errors import ReportNotFound
 from fleetreport.reports import consumer_status, consumer_trend, group_trend, status_trend
-from fleetreport.reports.definition import ReportDefinition
+from fleetreport.reports.definition import CatalogueEntry, ReportDefinition
 
 REPORTS: tuple[ReportDefinition, ...] = (
     consumer_status.DEFINITION,
@@ -24,5 +22,5 @@ def find_report(key: str) -> ReportDefinition:
     return report
 
 
-def catalogue() -> list[dict[str, Any]]:
+def catalogue() -> list[CatalogueEntry]:
     return [report.catalogue_entry() for report in REPORTS]

@@ -7,8 +7,24 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict
+
 from fleetreport.auth.principal import Principal
-from fleetreport.reports.params import Param, ReportParams
+from fleetreport.reports.params import Param, ReportParameter, ReportParams
+
+
+# Serializes `GET /reports` and `GET /reports/{report_key}` and is their OpenAPI schema.
+class CatalogueEntry(BaseModel):
+    """A report of the catalogue (Gutterball's `ReportDescription`)."""
+
+    model_config = ConfigDict(frozen=True)
+    key: str
+    description: str
+    parameters: list[ReportParameter]
+
+    def to_json(self) -> dict[str, Any]:
+        """The wire body: fields in declaration order, `multiValued` by its Gutterball name."""
+        return self.model_dump(by_alias=True)
 
 
 @dataclass
@@ -53,12 +69,12 @@ class ReportDefinition:
     sort_fields: Mapping[str, SortKey] = field(default_factory=dict)
     default_sort: str = "date"
 
-    def catalogue_entry(self) -> dict[str, Any]:
-        return {
-            "key": self.key,
-            "description": self.description,
-            "parameters": [param.catalogue_entry() for param in self.parameters],
-        }
+    def catalogue_entry(self) -> CatalogueEntry:
+        return CatalogueEntry(
+            key=self.key,
+            description=self.description,
+            parameters=[param.catalogue_entry() for param in self.parameters],
+        )
 
     def declares(self, name: str) -> bool:
         return any(param.name == name for param in self.parameters)

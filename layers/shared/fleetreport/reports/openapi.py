@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler.openapi.params import Path
 
 from fleetreport.reports.catalogue import REPORTS
-from fleetreport.reports.definition import ReportDefinition
+from fleetreport.reports.definition import CatalogueEntry, ReportDefinition
 from fleetreport.reports.engine import FORMATS
 from fleetreport.reports.paging import DEFAULT_PER_PAGE, MAX_PER_PAGE, ORDERS
 from fleetreport.reports.params import BOOLEANS, Param
@@ -25,30 +25,12 @@ ReportKey = Annotated[
 QUERY_PARAMETERS_EXTENSION = "x-query-parameters"
 
 
-# Answer shapes as plain JSON Schema: pydantic models would cost tens of milliseconds of cold start.
+# The catalogue's answers are pydantic models (`CatalogueEntry`) that serialize them, and Powertools
+# derives their schema. A run's answers stay plain JSON Schema here: rows are built as dicts by the
+# report DTOs (hot path, thousands per page) and custom_results are Gutterball's free-form documents.
 _STRING = {"type": "string"}
 _NULLABLE_STRING = {"type": ["string", "null"]}
 _GB_DATE = {"type": ["string", "null"], "description": "yyyy-MM-dd'T'HH:mm:ss.SSS+0000"}
-REPORT_PARAMETER = {
-    "type": "object",
-    "required": ["name", "description", "mandatory", "multiValued"],
-    "properties": {
-        "name": _STRING,
-        "description": _STRING,
-        "mandatory": {"type": "boolean"},
-        "multiValued": {"type": "boolean"},
-    },
-}
-CATALOGUE_ENTRY = {
-    "title": "CatalogueEntry",
-    "type": "object",
-    "required": ["key", "description", "parameters"],
-    "properties": {
-        "key": _STRING,
-        "description": _STRING,
-        "parameters": {"type": "array", "items": REPORT_PARAMETER},
-    },
-}
 REPORT_ERROR = {
     "title": "ReportError",
     "description": "Gutterball's error body; `requestUuid` is also the `X-Request-Uuid` header.",
@@ -160,7 +142,8 @@ LIST_RESPONSES: dict[int, Any] = {
     200: {
         "description": "every report, in a stable order",
         "headers": _UUID_HEADER,
-        "content": {"application/json": {"schema": {"type": "array", "items": CATALOGUE_ENTRY}}},
+        # Derived by Powertools from the model that serializes the answer.
+        "content": {"application/json": {"model": list[CatalogueEntry]}},
     },
     **_AUTH_ERRORS,
 }
@@ -168,7 +151,7 @@ GET_RESPONSES: dict[int, Any] = {
     200: {
         "description": "the report and its parameters",
         "headers": _UUID_HEADER,
-        "content": {"application/json": {"schema": CATALOGUE_ENTRY}},
+        "content": {"application/json": {"model": CatalogueEntry}},
     },
     404: _report_error("Report <key> not found."),
     **_AUTH_ERRORS,
@@ -203,7 +186,7 @@ def _schema(param: Param) -> dict[str, Any]:
 
 
 def _declaration(param: Param) -> dict[str, Any]:
-    entry = {**param.catalogue_entry(), "type": param.kind}
+    entry = {**param.catalogue_entry().model_dump(by_alias=True), "type": param.kind}
     if param.must_have:
         entry["mustBeUsedWith"] = list(param.must_have)
     if param.must_not_have:

@@ -12,7 +12,9 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
-from typing import Any, Literal
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from fleetreport.errors import InvalidParameter
 from fleetreport.reports.dates import ReportDate, parse_report_date, parse_timezone
@@ -40,6 +42,18 @@ _INTEGER = re.compile(r"[+-]?[0-9]+")
 Validator = Callable[[str], str | None]
 
 
+# The same model serializes the catalogue and is its OpenAPI schema (its docstring is the
+# schema's description), so the answer and the document cannot drift.
+class ReportParameter(BaseModel):
+    """A parameter of a report, in validation order (Gutterball's `ReportParameter`)."""
+
+    model_config = ConfigDict(frozen=True)
+    name: str
+    description: str
+    mandatory: bool
+    multi_valued: bool = Field(alias="multiValued")
+
+
 @dataclass(frozen=True)
 class Param:
     name: str
@@ -52,13 +66,13 @@ class Param:
     must_have: tuple[str, ...] = ()
     must_not_have: tuple[str, ...] = ()
 
-    def catalogue_entry(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "description": self.description,
-            "mandatory": self.mandatory,
-            "multiValued": self.multi_valued,
-        }
+    def catalogue_entry(self) -> ReportParameter:
+        return ReportParameter(
+            name=self.name,
+            description=self.description,
+            mandatory=self.mandatory,
+            multiValued=self.multi_valued,
+        )
 
     def validate(self, query: QueryParams) -> None:
         values = query.values(self.name)
