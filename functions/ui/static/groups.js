@@ -1,5 +1,6 @@
 // Groups: the filtered, paged list of report groups, and one group's page (stats, triage, blobs).
 
+import { activitySection, sparkline } from "./activity.js";
 import { getJson, patchJson } from "./api.js";
 import { appNames } from "./apps.js";
 import { badge, field, formatNumber, formatTime, h, mount, select, toQuery } from "./dom.js";
@@ -84,7 +85,7 @@ function filterForm(query, ctx) {
 const td = (label, attrs, ...content) => h("td", { "data-label": label, ...attrs }, h("span", {}, content));
 
 function groupsTable(items) {
-  const headers = ["Status", "App", "Version", "Channel", "Platform", "Event", "Count", "Last seen", "First seen", "Details"];
+  const headers = ["Status", "App", "Version", "Channel", "Platform", "Event", "Count", "Last 24 h", "Last seen", "First seen", "Details"];
   const head = h(
     "tr",
     {},
@@ -104,6 +105,7 @@ function groupsTable(items) {
       // The event is the link: its text tells the rows apart (the app name repeats).
       td("Event", {}, h("a", { href: groupHref(item) }, item.event?.type, h("br"), h("small", {}, item.event?.reason))),
       td("Count", { class: "num" }, formatNumber(item.stats?.count)),
+      td("Last 24 h", {}, sparkline(item.activity?.hourly)),
       td("Last seen", { class: "nowrap" }, formatTime(item.stats?.last_seen)),
       td("First seen", { class: "nowrap" }, formatTime(item.stats?.first_seen)),
       td(
@@ -149,7 +151,8 @@ export async function renderGroups(view, query, ctx) {
   const results = h("section", { "aria-labelledby": "groups-results", "aria-busy": "true" });
   mount(view, h("h1", {}, "Report groups"), filterForm(query, ctx), results);
   mount(results, h("h2", { id: "groups-results", class: "sr-only" }, "Results"), h("p", {}, "Loading…"));
-  const data = await ctx.guard(() => getJson("/reports/groups", toQuery(query)));
+  // activity=hourly: each row's last 24 hours for its sparkline (SPEC §10)
+  const data = await ctx.guard(() => getJson("/reports/groups", toQuery({ ...query, activity: "hourly" })));
   results.setAttribute("aria-busy", "false");
   if (!data) {
     mount(results, h("h2", { id: "groups-results", class: "sr-only" }, "Results"), h("p", {}, "No results."));
@@ -320,6 +323,7 @@ export async function renderGroup(view, groupHash, query, ctx) {
     h("h1", {}, title, " ", h("span", { id: "group-status" }, badge(group.status))),
     h("p", { class: "subtitle" }, group.event?.reason),
     groupFacts(group),
+    activitySection(group.activity),
     triageForm(group, save),
     blobsSection(blobs.items || []),
   );
