@@ -150,6 +150,7 @@ def test_the_demo_story_has_raised_new_spike_and_regressed_alerts_by_the_first_r
     assert signals["group.new"] >= 12  # every demo group's first report
     assert signals["group.spike"] >= 1  # desktop-client 1.5.0, the hour after its first report
     assert signals["group.regressed"] == 1  # the resolved 1.5.0 crash group, reported again
+    assert signals["group.unmuted"] == 1  # `signature`, muted for 3 more reports 15 days ago
 
 
 @pytest.mark.stack

@@ -98,7 +98,13 @@ class HistoryWriter:
     def triage(self, action: Triage) -> None:
         self.flush(action.group)
         operator = Principal(sub=OPERATOR, owner=self.tenant, role="admin")
-        sets, removes = patch_changes(parse_patch(action.patch), operator, format_time(action.at))
+        count = 0
+        if "mute_until_count" in action.patch:  # the mute ends N reports after the count now
+            key = {"app_id": self._app_id(action.group), "group_hash": dimensions(action.group).group_hash}
+            count = int(
+                (self.groups.get_item(Key=key, ConsistentRead=True).get("Item") or {}).get("count", 0)
+            )
+        sets, removes = patch_changes(parse_patch(action.patch), operator, format_time(action.at), count)
         update_triage(
             self.groups.name,
             owner=self.tenant,

@@ -102,6 +102,12 @@ RESOLVED_DAY = 12  # a few more reports in the morning, resolved at 11:00 (opera
 REGRESSED_DAY = 5  # the crash is back at 14:12 on a resolved group: reopened (group.regressed)
 MUTED = ("libssl", 20, {"status": "muted", "tags": ["packaging"], "note": "distro ships without libssl3"})
 RESOLVED = ("rollback", 24, {"status": "resolved", "note": "fixed in 1.4.2"})
+# a conditional mute: the group reopens after 3 more reports (group.unmuted, SPEC §10)
+MUTED_FOR_THREE = (
+    "signature",
+    15,
+    {"status": "muted", "mute_until_count": 3, "note": "until the signing fix"},
+)
 RESOLVE_BAD_RELEASE = {
     "status": "resolved",
     "tags": ["rollout-halted"],
@@ -119,7 +125,10 @@ def story(now: datetime) -> tuple[list[Report], list[Triage]]:
 
     reports = [report for group in BACKGROUND for report in _background(group, at, rng)]
     reports += _bad_release(at, rng)
-    triage = [Triage(at(days, 16, 30), _named(name), patch) for name, days, patch in (MUTED, RESOLVED)]
+    triage = [
+        Triage(at(days, 16, 30), _named(name), patch)
+        for name, days, patch in (MUTED, RESOLVED, MUTED_FOR_THREE)
+    ]
     triage.append(Triage(at(RESOLVED_DAY, 11), BAD_RELEASE, RESOLVE_BAD_RELEASE))
     return (
         sorted((r for r in reports if r.at <= now), key=lambda r: r.at),
