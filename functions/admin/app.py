@@ -8,6 +8,7 @@ from fleetreport.alerts import log as alert_log
 from fleetreport.alerts import openapi as alerts_openapi
 from fleetreport.alerts import rules as alert_rules
 from fleetreport.apps import admin
+from fleetreport.apps.answers import AppList, CreatedApp, RegeneratedKey, ReportKeyList, UpdatedApp
 from fleetreport.apps.openapi import (
     CREATE_APP_RESPONSES,
     LIST_APPS_RESPONSES,
@@ -37,31 +38,34 @@ dynamodb()  # the client is built during init, not on the first request
 @app.post("/apps", summary="Create an app", responses=CREATE_APP_RESPONSES)
 def create_app(body: Annotated[NewAppBody | None, Body()] = None) -> Response[Any]:
     principal = authenticate(app.current_event.headers)
-    return json_response(201, admin.create_app(principal, as_dict(body)))
+    created, key = admin.create_app(principal, as_dict(body))
+    return json_response(201, CreatedApp.of(created, key).to_json())
 
 
 @app.get("/apps", summary="List apps", responses=LIST_APPS_RESPONSES)
 def list_apps() -> Response[Any]:
     principal = authenticate(app.current_event.headers)
-    return json_response(200, admin.list_apps(principal))
+    return json_response(200, AppList.of(admin.list_apps(principal)).to_json())
 
 
 @app.patch("/apps/<app_id>", summary="Update an app", responses=PATCH_APP_RESPONSES)
 def update_app(app_id: str, body: Annotated[AppChangeBody | None, Body()] = None) -> Response[Any]:
     principal = authenticate(app.current_event.headers)
-    return json_response(200, admin.update_app(principal, app_id, as_dict(body)))
+    updated, key = admin.update_app(principal, app_id, as_dict(body))
+    return json_response(200, UpdatedApp.of(updated, report_key=key).to_json())
 
 
 @app.get("/report-keys/list", summary="List report keys", responses=LIST_KEYS_RESPONSES)
 def list_report_keys() -> Response[Any]:
     principal = authenticate(app.current_event.headers)
-    return json_response(200, admin.list_report_keys(principal))
+    return json_response(200, ReportKeyList.of(admin.list_report_keys(principal)).to_json())
 
 
 @app.post("/report-keys/regenerate", summary="Regenerate a report key", responses=REGENERATE_RESPONSES)
 def regenerate_report_key(body: Annotated[RegenerateBody | None, Body()] = None) -> Response[Any]:
     principal = authenticate(app.current_event.headers)
-    return json_response(200, admin.regenerate_report_key(principal, as_dict(body)))
+    regenerated, key_value = admin.regenerate_report_key(principal, as_dict(body))
+    return json_response(200, RegeneratedKey.of(regenerated, key_value).to_json())
 
 
 @app.get(

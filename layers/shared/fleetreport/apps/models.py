@@ -29,7 +29,7 @@ class App:
     updated_at: str
     key_id: str | None = None
     key_prefix: str | None = None
-    key_hash: str | None = None  # never serialized
+    key_hash: str | None = None  # never serialized (fleetreport.apps.answers has no field for it)
     key_updated_at: str | None = None
 
     @classmethod
@@ -45,25 +45,6 @@ class App:
             key_hash=item.get("key_hash"),
             key_updated_at=item.get("key_updated_at"),
         )
-
-    def to_json(self) -> dict[str, Any]:
-        """The API view: no key hash, ever; the key prefix (of a working key) tells keys apart."""
-        body: dict[str, Any] = {"id": self.app_id, "name": self.name, "reports": self.reports}
-        if self.reports and self.key_prefix:
-            body["key_prefix"] = self.key_prefix
-        body["created_at"] = self.created_at
-        body["updated_at"] = self.updated_at
-        return body
-
-    def key_json(self) -> dict[str, Any]:
-        """One row of `GET /report-keys/list`."""
-        return {
-            "id": self.key_id,
-            "app_id": self.app_id,
-            "app_name": self.name,
-            "key_prefix": self.key_prefix,
-            "updated_at": self.key_updated_at,
-        }
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,8 @@
 """How the admin routes look in the OpenAPI document: request bodies and every status they answer.
 
+Success bodies are the models of `fleetreport.apps.answers`, which also serialize them; what stays
+hand-written here is what no model serializes: the `{"error"}` bodies and their messages.
+
 The body models only describe; they accept any JSON object so that `fleetreport.apps.models` gives
 the exact messages of the spec (`missing name`, `invalid name`, ...) instead of a generic 422.
 """
@@ -10,6 +13,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, WithJsonSchema
 
+from fleetreport.apps.answers import AppList, CreatedApp, RegeneratedKey, ReportKeyList, UpdatedApp
 from fleetreport.apps.models import MAX_APP_NAME_LENGTH
 
 _NAME_SCHEMA = {"type": "string", "pattern": r"^[a-zA-Z0-9\- ]+$", "maxLength": MAX_APP_NAME_LENGTH}
@@ -46,26 +50,12 @@ def as_dict(body: BaseModel | None) -> dict[str, Any] | None:
 
 
 _ERROR = {"application/json": {"schema": {"type": "object", "properties": {"error": {"type": "string"}}}}}
-_APP = {
-    "type": "object",
-    "properties": {
-        "id": _ID_SCHEMA,
-        "name": {"type": "string"},
-        "reports": _BOOL_SCHEMA,
-        "key_prefix": {"type": "string"},
-        "report_key": {"type": "string", "description": "plaintext key, only when this call issued it"},
-        "created_at": {"type": "string", "format": "date-time"},
-        "updated_at": {"type": "string", "format": "date-time"},
-    },
-}
 
 
-def _json(schema: dict[str, Any]) -> dict[str, Any]:
-    return {"application/json": {"schema": schema}}
-
-
-def _responses(ok: int, ok_description: str, ok_schema: dict[str, Any], errors: dict[int, str]) -> Any:
-    responses: dict[int, Any] = {ok: {"description": ok_description, "content": _json(ok_schema)}}
+def _responses(ok: int, ok_description: str, ok_model: type[BaseModel], errors: dict[int, str]) -> Any:
+    # The success schema is derived by Powertools from the model that serializes the answer.
+    ok_content = {"application/json": {"model": ok_model}}
+    responses: dict[int, Any] = {ok: {"description": ok_description, "content": ok_content}}
     common = {401: "missing, malformed or invalid bearer JWT", 403: "Permission denied"}
     for status, description in {**common, **errors}.items():
         responses[status] = {"description": description, "content": _ERROR}
@@ -76,19 +66,19 @@ def _responses(ok: int, ok_description: str, ok_schema: dict[str, Any], errors: 
 CREATE_APP_RESPONSES = _responses(
     201,
     "the app; `report_key` (shown only here) when reports are on",
-    _APP,
+    CreatedApp,
     {400: "invalid request body, missing name, invalid name, invalid reports", 409: "app already exists"},
 )
 LIST_APPS_RESPONSES = _responses(
     200,
     "the requester's apps",
-    {"type": "object", "properties": {"items": {"type": "array", "items": _APP}}},
+    AppList,
     {},
 )
 PATCH_APP_RESPONSES = _responses(
     200,
     "the app; `report_key` when reports were switched on",
-    _APP,
+    UpdatedApp,
     {
         400: "invalid request body, no fields to update, invalid reports, invalid name",
         404: "app not found",
@@ -98,30 +88,13 @@ PATCH_APP_RESPONSES = _responses(
 LIST_KEYS_RESPONSES = _responses(
     200,
     "one row per app with reports on (key prefix only)",
-    {
-        "type": "object",
-        "properties": {
-            "report_keys": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "properties": {
-                        "id": _ID_SCHEMA,
-                        "app_id": _ID_SCHEMA,
-                        "app_name": {"type": "string"},
-                        "key_prefix": {"type": "string"},
-                        "updated_at": {"type": "string", "format": "date-time"},
-                    },
-                },
-            }
-        },
-    },
+    ReportKeyList,
     {},
 )
 REGENERATE_RESPONSES = _responses(
     200,
     "the new plaintext key (the old one no longer works)",
-    {"type": "object", "properties": {"app_id": _ID_SCHEMA, "key_value": {"type": "string"}}},
+    RegeneratedKey,
     {
         400: "invalid request body, missing app_id, invalid app_id, reports are disabled for this app",
         404: "app not found",
