@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -77,6 +78,6 @@ def test_cold_start_compares_every_built_handler_with_the_floor(smoke_rows: list
 def test_cost_model_prices_the_reference_fleet_and_its_tenfold(smoke_rows: list[dict[str, Any]]) -> None:
     [row] = [row for row in smoke_rows if row["scenario"] == "cost"]
     assert row["figure"].startswith("cost model reference fleet")
-    dollars = [float(part.split("/month")[0].replace(",", "")) for part in row["measured"].split("$")[1:]]
-    reference, tenfold = dollars[0], dollars[-1]
+    totals = re.findall(r"\$([\d,.]+)/month", row["measured"])  # the reference fleet's, then 10x's
+    reference, tenfold = (float(total.replace(",", "")) for total in totals)
     assert 0 < reference < tenfold < 10 * reference  # fixed costs do not grow with the fleet
