@@ -282,6 +282,31 @@ def regenerate_key(w: World, who: Who, h: dict[str, str]) -> tuple[int, str]:
     return _denied(answer) or (answer.status, f"revoked={revoked}")
 
 
+def get_alert_rules(w: World, who: Who, h: dict[str, str]) -> tuple[int, str]:
+    answer = _call(w, "GET", f"/apps/{w.apps['alpha']}/alerts", h)
+    if answer.status == 200:
+        return 200, "sees" if answer.json()["app_id"] == w.apps["alpha"] else answer.text
+    if answer.status == 404:
+        assert answer.json() == {"error": "app not found"}
+        return 404, "hidden"
+    return _denied(answer) or (answer.status, answer.text)
+
+
+def put_alert_rules(w: World, who: Who, h: dict[str, str]) -> tuple[int, str]:
+    answer = _call(w, "PUT", f"/apps/{w.apps['alpha']}/alerts", h, {"signals": ["group.new"]})
+    if answer.status == 200:
+        return 200, "sees" if answer.json()["signals"] == ["group.new"] else answer.text
+    if answer.status == 404:
+        assert answer.json() == {"error": "app not found"}
+        return 404, "hidden"
+    return _denied(answer) or (answer.status, answer.text)
+
+
+def list_alerts(w: World, who: Who, h: dict[str, str]) -> tuple[int, str]:
+    answer = _call(w, "GET", "/alerts", h)
+    return _denied(answer) or _listing(w, who, answer, lambda b: [a["app"]["id"] for a in b["items"]])
+
+
 # ---------------------------------------------------------------------- the expectation table
 @dataclass(frozen=True)
 class Rule:
@@ -320,6 +345,9 @@ EXPECTED: dict[str, Rule] = {
     "PATCH /apps/{app_id}": Rule("apps.edit", "app", 200, probe=patch_app),
     "GET /report-keys/list": Rule("apps.edit", "app", 200, hidden=200, probe=list_keys),
     "POST /report-keys/regenerate": Rule("apps.edit", "app", 200, probe=regenerate_key),
+    "GET /apps/{app_id}/alerts": Rule("apps.edit", "app", 200, probe=get_alert_rules),
+    "PUT /apps/{app_id}/alerts": Rule("apps.edit", "app", 200, probe=put_alert_rules),
+    "GET /alerts": Rule("apps.download", "app", 200, hidden=200, probe=list_alerts),
     "DELETE /reports/groups/{group_hash}": Rule("apps.delete", "app", 200, probe=delete_group),
     "POST /reports/ingest": Rule("report key", "app", 202),
     "GET /": Rule("public", "none", 200),
