@@ -53,7 +53,8 @@ LOG_BYTES_PER_INVOCATION = 1200  # platform START/END/REPORT + one JSON log line
 CUSTOM_METRICS = 15  # metric name x dimension combinations the functions emit
 XRAY_TRACED_PER_SECOND = 1  # default sampling: the first request each second ...
 XRAY_TRACED_SHARE = 0.05  # ... and 5 % of the rest
-ROLLUPS_PER_MONTH = 30
+ROLLUPS_PER_MONTH = 30  # each closed day is rolled once
+SCHEDULED_RUNS_PER_MONTH = 24 * 30  # the schedule fires hourly (most runs find nothing to roll)
 
 
 @dataclass(frozen=True)
@@ -191,7 +192,7 @@ def _add_queue_and_bus(bill: Bill, fleet: Fleet, prices: dict[str, float]) -> No
     bill.add(
         "EventBridge", "alerts", fleet.reports * ALERT_EVENTS_PER_REPORT * prices["eventbridge_custom_event"]
     )
-    bill.add("EventBridge", "rollup", ROLLUPS_PER_MONTH * prices["eventbridge_scheduler_invocation"])
+    bill.add("EventBridge", "rollup", SCHEDULED_RUNS_PER_MONTH * prices["eventbridge_scheduler_invocation"])
 
 
 def _add_storage(bill: Bill, fleet: Fleet, stored: dict[str, float], prices: dict[str, float]) -> None:
