@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import boto3
 import pytest
+from fleetreport_local.openapi import DOCUMENT_PATH
 from fleetreport_local.tokens import ALL_PERMISSIONS
 from groups_support import (
     blob_items,
@@ -17,6 +19,7 @@ from groups_support import (
     put_group,
     report,
 )
+from jsonschema import Draft202012Validator
 
 
 @pytest.fixture
@@ -239,3 +242,18 @@ def test_write_routes_need_a_jwt(stack: Any) -> None:
     for method in ["PATCH", "DELETE"]:
         result = stack.http(method, f"/reports/groups/{'a' * 64}", body={"status": "open"})
         assert result.status == 401, method
+
+
+# ---------------------------------------------------------------- answers as documented
+def test_patch_and_delete_answers_are_the_documented_bytes(
+    stack: Any, admin: dict[str, str], group: tuple[str, str, str]
+) -> None:
+    # One model serializes each answer and is its schema in docs/openapi.json: check both.
+    document = json.loads(DOCUMENT_PATH.read_text(encoding="utf-8"))
+    route = document["paths"]["/reports/groups/{group_hash}"]
+    patched = patch(stack, admin, group[2], {"tags": ["a"]})
+    deleted = stack.http("DELETE", f"/reports/groups/{group[2]}", headers=admin)
+    for method, answer, word in (("patch", patched, "updated"), ("delete", deleted, "deleted")):
+        schema = route[method]["responses"]["200"]["content"]["application/json"]["schema"]
+        Draft202012Validator({**schema, "components": document["components"]}).validate(answer.json())
+        assert answer.body == f'{{"group_hash":"{group[2]}","{word}":true}}'.encode()

@@ -109,7 +109,7 @@ def list_blobs(
 )
 def patch_group(group_hash: str, app_name: Annotated[str | None, Query(alias="app")] = None) -> Response[Any]:
     principal = principal_for("edit")
-    return json_response(200, triage.patch_group(principal, group_hash, request_json(), app_name))
+    return json_response(200, triage.patch_group(principal, group_hash, request_json(), app_name).to_json())
 
 
 @app.delete(
@@ -119,7 +119,7 @@ def delete_group(
     group_hash: str, app_name: Annotated[str | None, Query(alias="app")] = None
 ) -> Response[Any]:
     principal = principal_for("delete")
-    return json_response(200, triage.delete_group(principal, group_hash, app_name))
+    return json_response(200, triage.delete_group(principal, group_hash, app_name).to_json())
 
 
 def request_json() -> Any:

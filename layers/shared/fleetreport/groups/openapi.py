@@ -8,6 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import BaseModel
+
+from fleetreport.groups.answers import GroupDeleted, GroupUpdated
+
 _ERROR = {"application/json": {"schema": {"type": "object", "properties": {"error": {"type": "string"}}}}}
 _TIME = {"type": "string", "format": "date-time"}
 _HASH = {"type": "string", "pattern": "^[a-f0-9]{64}$"}
@@ -93,8 +97,15 @@ def _json(schema: dict[str, Any]) -> dict[str, Any]:
     return {"application/json": {"schema": schema}}
 
 
-def _responses(ok: int, ok_description: str, ok_schema: dict[str, Any], errors: dict[int, str]) -> Any:
-    responses: dict[int, Any] = {ok: {"description": ok_description, "content": _json(ok_schema)}}
+def _responses(
+    ok: int, ok_description: str, ok_schema: dict[str, Any] | type[BaseModel], errors: dict[int, str]
+) -> Any:
+    """`ok_schema` a model: the one that serializes the answer, and Powertools derives its schema."""
+    if isinstance(ok_schema, dict):
+        ok_content = _json(ok_schema)
+    else:
+        ok_content = {"application/json": {"model": ok_schema}}
+    responses: dict[int, Any] = {ok: {"description": ok_description, "content": ok_content}}
     for status, description in errors.items():
         responses[status] = {"description": description, "content": _ERROR}
     responses[503] = {"description": "temporarily unavailable", "content": _ERROR}
@@ -195,7 +206,7 @@ BLOBS_RESPONSES = _responses(
 PATCH_RESPONSES = _responses(
     200,
     "updated",
-    {"type": "object", "properties": {"group_hash": _HASH, "updated": {"type": "boolean"}}},
+    GroupUpdated,
     {
         400: "invalid request body, no fields to update, invalid status, invalid tags, invalid note, "
         "note too long, invalid mute_until, invalid mute_until_count, "
@@ -237,6 +248,6 @@ PATCH_BODY = {
 DELETE_RESPONSES = _responses(
     200,
     "deleted with its blobs",
-    {"type": "object", "properties": {"group_hash": _HASH, "deleted": {"type": "boolean"}}},
+    GroupDeleted,
     {400: "invalid group hash, invalid query", **_JWT_ERRORS, 404: "report group not found"},
 )

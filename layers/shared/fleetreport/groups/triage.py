@@ -15,6 +15,7 @@ from typing import Any
 
 from fleetreport.auth.principal import Principal
 from fleetreport.errors import BadRequest, NotFound
+from fleetreport.groups.answers import GroupDeleted, GroupUpdated
 from fleetreport.groups.blobs import delete_blobs, location_of, newest_blobs
 from fleetreport.groups.lookup import check_group_hash, visible_group
 from fleetreport.groups.models import STATUSES, format_time, utc_now
@@ -134,7 +135,7 @@ def patch_changes(
 
 def patch_group(
     principal: Principal, group_hash: str, body: Any, app_name: str | None = None
-) -> dict[str, Any]:
+) -> GroupUpdated:
     check_group_hash(group_hash)
     patch = parse_patch(body)
     item = visible_group(principal, group_hash, app_name)
@@ -151,10 +152,10 @@ def patch_group(
     )
     if not updated:
         raise NotFound("report group not found")
-    return {"group_hash": group_hash, "updated": True}
+    return GroupUpdated(group_hash=group_hash, updated=True)
 
 
-def delete_group(principal: Principal, group_hash: str, app_name: str | None = None) -> dict[str, Any]:
+def delete_group(principal: Principal, group_hash: str, app_name: str | None = None) -> GroupDeleted:
     """Blobs first (objects, then metadata), the group last: if anything fails half-way the group is
     still there, so deleting it again finishes the job."""
     item = visible_group(principal, check_group_hash(group_hash), app_name)
@@ -169,4 +170,4 @@ def delete_group(principal: Principal, group_hash: str, app_name: str | None = N
     ):
         raise NotFound("report group not found")
     logger.info("group deleted", extra={"app_id": app_id, "group_hash": group_hash, "blobs": len(blobs)})
-    return {"group_hash": group_hash, "deleted": True}
+    return GroupDeleted(group_hash=group_hash, deleted=True)
