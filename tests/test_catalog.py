@@ -123,6 +123,9 @@ def test_unknown_report_is_404_with_display_message_and_request_uuid(stack: Any)
     assert body["displayMessage"] == "Report nope not found."
     assert body["requestUuid"] == answer.header("X-Request-Uuid")
     uuid.UUID(body["requestUuid"])
+    # Gutterball's exact bytes: key order, no spaces.
+    exact = f'{{"displayMessage":"Report nope not found.","requestUuid":"{body["requestUuid"]}"}}'
+    assert answer.body == exact.encode()
 
 
 def test_every_catalogue_answer_carries_a_fresh_request_uuid(stack: Any) -> None:

@@ -16,6 +16,7 @@ from fleetreport.reports.definition import CatalogueEntry, ReportDefinition
 from fleetreport.reports.engine import FORMATS
 from fleetreport.reports.paging import DEFAULT_PER_PAGE, MAX_PER_PAGE, ORDERS
 from fleetreport.reports.params import BOOLEANS, Param
+from fleetreport.reports.web import ReportErrorBody
 
 ReportKey = Annotated[
     str, Path(description="a key of the catalogue: " + ", ".join(report.key for report in REPORTS))
@@ -31,19 +32,6 @@ QUERY_PARAMETERS_EXTENSION = "x-query-parameters"
 _STRING = {"type": "string"}
 _NULLABLE_STRING = {"type": ["string", "null"]}
 _GB_DATE = {"type": ["string", "null"], "description": "yyyy-MM-dd'T'HH:mm:ss.SSS+0000"}
-REPORT_ERROR = {
-    "title": "ReportError",
-    "description": "Gutterball's error body; `requestUuid` is also the `X-Request-Uuid` header.",
-    "type": "object",
-    "required": ["displayMessage", "requestUuid"],
-    "properties": {
-        "displayMessage": {
-            "type": "string",
-            "examples": ["on_date: Invalid date string. Expected format: yyyy-MM-dd"],
-        },
-        "requestUuid": {"type": "string", "format": "uuid"},
-    },
-}
 _STATUS = {
     "type": "object",
     "properties": {
@@ -124,7 +112,7 @@ def _report_error(description: str) -> dict[str, Any]:
     return {
         "description": description,
         "headers": _UUID_HEADER,
-        "content": {"application/json": {"schema": REPORT_ERROR}},
+        "content": {"application/json": {"model": ReportErrorBody}},
     }
 
 

@@ -9,6 +9,7 @@ from contextvars import ContextVar
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from pydantic import BaseModel, ConfigDict, Field
 
 from fleetreport.errors import ReportError
 from fleetreport.http import api_handler, json_response, logger, make_resolver
@@ -26,8 +27,20 @@ def request_uuid() -> str:
     return value
 
 
+# Serializes every report error and is its schema in the OpenAPI document (fleetreport.reports.openapi).
+class ReportErrorBody(BaseModel):
+    """Gutterball's error body; `requestUuid` is also the `X-Request-Uuid` header."""
+
+    model_config = ConfigDict(frozen=True)
+    display_message: str = Field(
+        alias="displayMessage", examples=["on_date: Invalid date string. Expected format: yyyy-MM-dd"]
+    )
+    request_uuid: str = Field(alias="requestUuid", json_schema_extra={"format": "uuid"})
+
+
 def report_error_response(status: int, display_message: str) -> Response[Any]:
-    return json_response(status, {"displayMessage": display_message, "requestUuid": request_uuid()})
+    body = ReportErrorBody(displayMessage=display_message, requestUuid=request_uuid())
+    return json_response(status, body.model_dump(by_alias=True))
 
 
 def gutterball_resolver() -> APIGatewayHttpResolver:
