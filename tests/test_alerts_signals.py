@@ -160,3 +160,17 @@ def test_a_redelivered_unmute_still_fires_once(feed: SignalFeed) -> None:
     assert feed.feed(feed.records[-1]) == ["group.unmuted"]
     kinds = [e["detail-type"] for e in delivery_queue_events(feed.stack)]
     assert kinds == ["group.new", "group.unmuted"]
+
+
+def test_the_spike_baseline_includes_rolled_up_days(feed: SignalFeed) -> None:
+    """480 reports 3 days ago, then rolled up (their hour counters leave the item): the mean over the
+    previous 7 days is 480 / 168, so this hour's threshold is 29, not the floor of 10."""
+    now = datetime.now(UTC).replace(minute=30, second=0, microsecond=0)
+    past = now - timedelta(days=3)
+    feed.report(past, times=480)
+    day = past.strftime("%Y-%m-%d")
+    feed.stack.invoke("RollupFunction", {"from": day, "to": day, "tenants": ["t1"]})
+    item = feed.item()
+    assert item and not any(name.startswith(f"h{day.replace('-', '')}") for name in item)
+    fired = [feed.report(now) for _ in range(30)]
+    assert [index + 1 for index, names in enumerate(fired) if names] == [29]
