@@ -3,8 +3,9 @@
 For each day, every consumer that exists that day (created by its end, not deleted by its end — so a
 consumer deleted on day D is counted through D-1) counts once under the lower-cased status of its
 latest *matching* snapshot at or before the end of that day (filters apply to the snapshots, as in
-Gutterball). Days are whatever `day_of` says: the calendar day of an instant in the report's zone for
-status_trend; UTC days for rollups.
+Gutterball). Snapshots dated on or after the consumer's deletion day are not data: they do not extend
+an open-ended range (`after_deletion_day`). Days are whatever `day_of` says: the calendar day of an
+instant in the report's zone for status_trend; UTC days for rollups.
 
 Memory is bounded by the number of distinct days, never by consumers or snapshots: each consumer's
 snapshots are streamed once, oldest first, and folded into per-day +1/-1 changes.
@@ -15,7 +16,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from fleetreport.compliance.queries import ComplianceReader
 from fleetreport.compliance.records import ConsumerRecord, SnapshotRecord
@@ -98,6 +99,13 @@ class DailyStatusCounts:
             day += timedelta(days=1)
 
 
+def after_deletion_day(instant: str, deleted: str | None) -> bool:
+    """A snapshot dated on or after its consumer's deletion day (a UTC day, as Gutterball compares the
+    days in the server's zone) does not count: it never sets where an open-ended range starts or ends.
+    (Counting itself already stops at the deletion.)"""
+    return deleted is not None and instant[:10] >= deleted[:10]
+
+
 def fold_timelines(timelines: Iterable[ConsumerTimeline], day_of: DayOf) -> DailyStatusCounts:
     """The pure part: timelines in, per-day count changes out (one pass, one timeline at a time)."""
     counts = DailyStatusCounts()
@@ -120,7 +128,8 @@ def _fold_one(counts: DailyStatusCounts, timeline: ConsumerTimeline, day_of: Day
 
     for snapshot in timeline.snapshots:
         day = day_of(snapshot.status_date)
-        counts.saw(day)
+        if not after_deletion_day(snapshot.status_date, timeline.deleted):
+            counts.saw(day)
         if current is not None and current[0] != day:
             close(day)
         current = (day, snapshot.status.lower())  # several on one day: the later one wins
@@ -146,7 +155,7 @@ def compute_status_trend(
             ConsumerTimeline(
                 consumer.created,
                 consumer.deleted,
-                _matching_snapshots(reader, consumer.uuid, snapshot_filter, since, until),
+                _matching_snapshots(reader, consumer, snapshot_filter, since, until),
             )
             for consumer in consumers
             if not snapshot_filter.consumer_uuids or consumer.uuid in snapshot_filter.consumer_uuids
@@ -157,14 +166,19 @@ def compute_status_trend(
 
 def _matching_snapshots(
     reader: ComplianceReader,
-    uuid: str,
+    consumer: ConsumerRecord,
     snapshot_filter: SnapshotFilter,
     since: datetime | None,
     until: datetime | None,
 ) -> Iterator[SnapshotRecord]:
+    uuid = consumer.uuid
     upper = to_storage(until) if until else None
     if since is not None:
         before = to_storage(since - timedelta(milliseconds=1))
+        if consumer.deleted is not None:
+            # The carried snapshot must count: none dated on or after the deletion day does.
+            deletion_day = datetime.fromisoformat(consumer.deleted[:10]).replace(tzinfo=UTC)
+            before = min(before, to_storage(deletion_day - timedelta(milliseconds=1)))
         carried: SnapshotRecord | None
         if snapshot_filter.filters_snapshots:
             earlier = reader.snapshots(uuid, until=before, newest_first=True, light=True)

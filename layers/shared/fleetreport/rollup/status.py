@@ -8,12 +8,13 @@ Days must be rolled in ascending order within one `StatusRollup` (it carries eac
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from boto3.dynamodb.conditions import Key
 
+from fleetreport.compliance.trend import after_deletion_day
 from fleetreport.rollup import keys
 from fleetreport.rollup.counting import (
     Counts,
@@ -25,7 +26,7 @@ from fleetreport.rollup.counting import (
     touched_partitions,
 )
 from fleetreport.rollup.days import END_LABEL, LABELS, day_start, instant_before, last_ms_before
-from fleetreport.rollup.history import Change, changes_on, load_histories
+from fleetreport.rollup.history import Change, ConsumerHistory, changes_on, load_histories
 from fleetreport.rollup.names import projection
 
 
@@ -74,7 +75,7 @@ class StatusRollup:
         deltas = deltas_at(
             histories.values(), instant_before(day), [last_ms_before(day, label) for label in LABELS]
         )
-        bounds = snapshot_bounds(changes)
+        bounds = snapshot_bounds(changes, histories)
         partitions = touched_partitions(deltas) | set(bounds) | {None}
         owners = sorted(partition for partition in partitions if partition is not None)
         if rerolling:
@@ -147,12 +148,18 @@ class StatusRollup:
         self._stored_ends[partition] = plain_counts(stored_end)
 
 
-def snapshot_bounds(changes: Iterable[Change]) -> dict[Partition, tuple[str, str]]:
+def snapshot_bounds(
+    changes: Iterable[Change], histories: Mapping[str, ConsumerHistory]
+) -> dict[Partition, tuple[str, str]]:
     """Per partition, the first and last snapshot instants of the day (what "the data's own
-    boundary" of status_trend is made of)."""
+    boundary" of status_trend is made of), leaving out snapshots dated on or after their consumer's
+    deletion day, as the snapshot computation does."""
     bounds: dict[Partition, tuple[str, str]] = {}
     for change in changes:
         if change.kind != "snapshot":
+            continue
+        history = histories.get(change.uuid)
+        if after_deletion_day(change.instant, history.deleted if history else None):
             continue
         partitions: list[Partition] = [None] + ([change.owner_key] if change.owner_key else [])
         for partition in partitions:

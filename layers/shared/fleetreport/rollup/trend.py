@@ -23,6 +23,7 @@ from boto3.dynamodb.conditions import Key
 from fleetreport.compliance import keys as compliance_keys
 from fleetreport.compliance.counts import status_counts_at
 from fleetreport.compliance.timefmt import to_storage
+from fleetreport.compliance.trend import after_deletion_day
 from fleetreport.rollup import keys, runs
 from fleetreport.rollup.counting import Counts, Partition, applied, deltas_at, plain_counts
 from fleetreport.rollup.days import (
@@ -55,6 +56,7 @@ class StatusCounts:
         self.pk = keys.status_pk(tenant, owner_key)
         self._through: str | None = None
         self._changes: dict[str, list[Change]] = {}
+        self._deletions: dict[str, str | None] = {}
 
     @property
     def through(self) -> str:
@@ -142,7 +144,24 @@ class StatusCounts:
         return None
 
     def _counts_snapshot(self, change: Change, up_to: str) -> bool:
-        return change.kind == "snapshot" and change.instant <= up_to and self._in_partition(change)
+        """A snapshot of the partition up to `up_to`, not dated on or after its consumer's deletion day
+        (the consumer is read only for a change that passes the rest: one item per bound found)."""
+        return (
+            change.kind == "snapshot"
+            and change.instant <= up_to
+            and self._in_partition(change)
+            and not after_deletion_day(change.instant, self._deleted(change.uuid))
+        )
+
+    def _deleted(self, uuid: str) -> str | None:
+        if uuid not in self._deletions:
+            item = self.compliance.get_item(
+                Key={"pk": compliance_keys.consumer_pk(self.tenant), "sk": compliance_keys.consumer_sk(uuid)},
+                ConsistentRead=True,
+                **projection("deleted"),
+            ).get("Item")
+            self._deletions[uuid] = (item or {}).get("deleted")
+        return self._deletions[uuid]
 
     def _live(self, base: Counts, first_day: str, instants: list[str]) -> list[Counts]:
         """Counts at instants after the rolled days: `base` moved by the changes since `first_day`."""
