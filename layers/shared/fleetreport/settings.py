@@ -65,7 +65,6 @@ class Settings(BaseModel):
     alerts_retention_days: int = Field(30, alias="ALERTS_RETENTION_DAYS", ge=1)
     dashboard_url: str = Field("", alias="DASHBOARD_URL")
     alerts_webhook_timeout_seconds: float = Field(5.0, alias="ALERTS_WEBHOOK_TIMEOUT_SECONDS", gt=0, le=25)
-    alerts_webhook_timeout_seconds: float = Field(5.0, alias="ALERTS_WEBHOOK_TIMEOUT_SECONDS", gt=0, le=25)
 
     @field_validator("reports_storage_prefix")
     @classmethod
