@@ -9,10 +9,11 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from fleetreport.aggregates.batch import consume_stream_batch
 from fleetreport.http import logger, metrics
-from fleetreport.storage.aws import dynamodb, s3
+from fleetreport.storage.aws import dynamodb
 
+# S3 is needed only when a group is removed (its blobs go too): built on first use, not at init,
+# since it is the costliest client to build and most batches only count status changes.
 dynamodb()
-s3()
 
 
 @logger.inject_lambda_context(clear_state=True)
