@@ -135,9 +135,14 @@ def test_closed_days_are_rolled_up_and_only_todays_counters_stay_on_the_groups(
     today = datetime.now(UTC).date()
     state = runs.read_run(stack.table("RollupsTable"), "demo")
     assert state.groups_day == state.groups_clean == (today - timedelta(days=1)).isoformat()
-    for item in stack.table("GroupsTable").scan()["Items"]:
-        hours = [name for name in item if name.startswith("h") and name[1:].isdigit()]
-        assert all(name[1:9] == f"{today:%Y%m%d}" for name in hours), (item["event_reason"], hours)
+    hours = [
+        (item["event_reason"], name)
+        for item in stack.table("GroupsTable").scan()["Items"]
+        for name in item
+        if name.startswith("h") and name[1:].isdigit()
+    ]
+    assert hours, "today's reports (NEW_TODAY) leave hour counters on their group"
+    assert all(name[1:9] == f"{today:%Y%m%d}" for _, name in hours), hours
 
 
 def test_seeding_twice_adds_nothing(seeded: tuple[Any, list[str]]) -> None:
