@@ -271,11 +271,11 @@ def test_path_traversal_in_a_group_hash_is_an_invalid_hash(
             if method != "GET" and path.endswith("/blobs"):
                 continue
             answer = module_stack.http(method, quote(path, safe="/%"), headers=mine.admin, body={"note": "n"})
-            assert answer.status in (400, 404), (path, answer.status)
-            if answer.status == 400:
-                assert answer.json() == {"error": "invalid group hash"}, path
-            else:  # no route matched at all (the path has more segments): the gateway's own 404
-                assert answer.json() == {"message": "Not Found"}, path
+            if "/" in value:  # more segments than any route: no function runs, the gateway's own 404
+                expected = (404, {"message": "Not Found"})
+            else:  # one segment (encoded dots and slashes stay in it): the handler refuses the hash
+                expected = (400, {"error": "invalid group hash"})
+            assert (answer.status, answer.json()) == expected, path
 
 
 def test_path_traversal_in_other_path_parameters_finds_nothing(module_stack: Any, mine: World) -> None:
