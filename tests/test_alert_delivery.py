@@ -175,6 +175,34 @@ def test_a_receiver_back_after_one_failure_gets_the_alert_once(
     assert len(receiver.requests) == 2
 
 
+def emitted(output: str, name: str) -> list[float]:
+    """The values of metric `name` in the EMF lines Powertools flushed to stdout."""
+    values: list[float] = []
+    for line in output.splitlines():
+        if line.startswith("{") and '"_aws"' in line:
+            document = json.loads(line)
+            if name in document:  # one value, or a list of them
+                values += document[name] if isinstance(document[name], list) else [document[name]]
+    return values
+
+
+def test_each_failed_attempt_counts_in_the_alarmed_failure_metric(
+    stack: Any, world: dict[str, Any], receiver: Receiver, capsys: pytest.CaptureFixture[str]
+) -> None:
+    receiver.status = 500
+    world["feed"].report(NOW)
+    capsys.readouterr()
+    deliver_all(stack, rounds=1)
+    failed = capsys.readouterr().out
+    assert emitted(failed, "WebhookDeliveryFailures") == [1]
+    assert emitted(failed, "WebhooksDelivered") == []
+    receiver.status = 204
+    deliver_all(stack)
+    delivered = capsys.readouterr().out
+    assert emitted(delivered, "WebhookDeliveryFailures") == []
+    assert emitted(delivered, "WebhooksDelivered") == [1]
+
+
 def test_an_unreachable_receiver_is_a_failed_attempt(
     stack: Any, world: dict[str, Any], receiver: Receiver
 ) -> None:
