@@ -232,3 +232,5 @@ def test_one_dashboard() -> None:
     body = dashboard["Properties"]["DashboardBody"]["Fn::Sub"]
     for metric in ("5xx", "ThrottledRequests", "RollupLagHours", "WebhookDeliveryFailures"):
         assert metric in body
+    # the compliance queue's refusals (layers/.../compliance/queue.py), next to the snapshots stored
+    assert "SELECT SUM(EventsRejected) FROM fleetreport" in body
