@@ -10,6 +10,8 @@ it, and are removed before the event is sent:
   values equality); a string `body` is the whole text of the answer (CSV, HTML).
 - `"_given"`: the samples (file names in the same folder) to send first, in the same tenant, so that
   this one finds the data it documents (a group to read, snapshots to report on, a day to roll up).
+  The table streams are drained after them, so what their stream consumers derive (a group's
+  aggregates, e.g. the list's `total`) is there too, as it is for an API client a moment later.
 """
 
 from __future__ import annotations
