@@ -10,6 +10,7 @@ from fleetreport.auth.principal import Action, Principal
 from fleetreport.errors import NotFound
 from fleetreport.groups import lookup, openapi, query, triage
 from fleetreport.groups.activity import parse_activity
+from fleetreport.groups.answers import BlobList
 from fleetreport.http import api_handler, authenticate_before_validation, json_response, make_resolver
 from fleetreport.settings import get_settings
 from fleetreport.storage.aws import dynamodb, s3
@@ -98,7 +99,7 @@ def list_blobs(
     principal = principal_for("download")
     lookup.check_group_hash(group_hash)
     items = lookup.list_group_blobs(principal, group_hash, lookup.parse_blob_limit(limit), app_name)
-    return json_response(200, {"items": items})
+    return json_response(200, BlobList.model_construct(items=items).to_json())
 
 
 @app.patch(

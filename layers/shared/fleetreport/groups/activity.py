@@ -82,13 +82,6 @@ def hourly_activity(items: list[dict[str, Any]], now: datetime) -> dict[GroupKey
     return {key: {"hourly": _hourly(value, now)} for key, value in counts.items()}
 
 
-def with_hourly_activity(items: list[dict[str, Any]], bodies: list[dict[str, Any]], now: datetime) -> None:
-    """Add `activity.hourly` to the serialized groups `bodies` of the stored `items` (same order)."""
-    activity = hourly_activity(items, now)
-    for item, body in zip(items, bodies, strict=True):
-        body["activity"] = activity[(item["app_id"], item["group_hash"])]
-
-
 def parse_activity(raw: str | None) -> bool:
     """`GET /reports/groups?activity=hourly` adds each group's last 24 hours (absent: nothing)."""
     if raw is None or raw == "":

@@ -12,10 +12,10 @@ from typing import Any
 from fleetreport.auth.principal import Principal
 from fleetreport.errors import BadRequest, NotFound
 from fleetreport.groups.activity import group_activity
+from fleetreport.groups.answers import Blob, Group
 from fleetreport.groups.blobs import location_of, newest_blobs, presigned_url
 from fleetreport.groups.models import utc_now
 from fleetreport.groups.scope import app_ids_in_scope
-from fleetreport.groups.serialize import blob_json, group_json
 from fleetreport.groups.store import find_group
 from fleetreport.settings import get_settings
 
@@ -43,7 +43,7 @@ def get_group(principal: Principal, group_hash: str, app_name: str | None = None
     item = visible_group(principal, check_group_hash(group_hash), app_name)
     if item is None:
         raise NotFound("report group not found")
-    return {**group_json(item), "activity": group_activity(item, utc_now())}
+    return Group.of(item, group_activity(item, utc_now())).to_json()
 
 
 def parse_blob_limit(raw: str | None) -> int:
@@ -56,7 +56,7 @@ def parse_blob_limit(raw: str | None) -> int:
 
 def list_group_blobs(
     principal: Principal, group_hash: str, limit: int, app_name: str | None = None
-) -> list[Any]:
+) -> list[Blob]:
     """Newest first, each with a 15-minute presigned GET URL; blobs that cannot be signed are skipped."""
     item = visible_group(principal, check_group_hash(group_hash), app_name)
     if item is None:
@@ -66,5 +66,5 @@ def list_group_blobs(
     for blob in newest_blobs(settings.blobs_table, item["app_id"], group_hash, limit):
         url = presigned_url(location_of(blob, settings.blob_bucket))
         if url is not None:
-            blobs.append(blob_json(blob, url))
+            blobs.append(Blob.of(blob, url))
     return blobs

@@ -10,13 +10,12 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from fleetreport.groups.answers import GroupDeleted, GroupUpdated
+from fleetreport.groups.answers import BlobList, Group, GroupDeleted, GroupList, GroupUpdated
 
 _ERROR = {"application/json": {"schema": {"type": "object", "properties": {"error": {"type": "string"}}}}}
 _TIME = {"type": "string", "format": "date-time"}
 _HASH = {"type": "string", "pattern": "^[a-f0-9]{64}$"}
 _STRING = {"type": "string"}
-_INT = {"type": "integer"}
 
 _DIMENSIONS = {
     "application": {
@@ -25,71 +24,6 @@ _DIMENSIONS = {
     },
     "system": {"type": "object", "properties": {"platform": _STRING, "arch": _STRING}},
     "event": {"type": "object", "properties": {"type": _STRING, "reason": _STRING}},
-}
-GROUP = {
-    "type": "object",
-    "properties": {
-        "id": _STRING,
-        "group_hash": _HASH,
-        "app_id": _STRING,
-        **_DIMENSIONS,
-        "stats": {
-            "type": "object",
-            "properties": {
-                "count": _INT,
-                "first_seen": _TIME,
-                "last_seen": _TIME,
-                "details_stored": _INT,
-                "details_rejected": _INT,
-            },
-        },
-        "status": {"type": "string", "enum": ["open", "resolved", "muted"]},
-        "tags": {"type": "array", "items": _STRING},
-        "note": _STRING,
-        "resolved_at": _TIME,
-        "resolved_by": _STRING,
-        "mute_until": {**_TIME, "description": "a conditional mute ends at this instant (next report)"},
-        "mute_ends_at_count": {**_INT, "description": "a conditional mute ends when count reaches this"},
-        "created_at": _TIME,
-        "updated_at": _TIME,
-        "activity": {
-            "type": "object",
-            "description": "reports per UTC hour over the last 24 h (list: with activity=hourly) and, on "
-            "the group itself, per UTC day over the last 30 days; oldest first",
-            "properties": {
-                "hourly": {
-                    "type": "array",
-                    "items": {"type": "object", "properties": {"hour": _TIME, "count": _INT}},
-                },
-                "daily": {
-                    "type": "array",
-                    "items": {"type": "object", "properties": {"day": {"type": "string"}, "count": _INT}},
-                },
-            },
-        },
-    },
-}
-BLOB = {
-    "type": "object",
-    "properties": {
-        "id": _STRING,
-        "group_hash": _HASH,
-        "app_id": _STRING,
-        **_DIMENSIONS,
-        "created_at": _TIME,
-        "expires_at": _TIME,
-        "storage": {
-            "type": "object",
-            "properties": {
-                "key": _STRING,
-                "compressed_size": _INT,
-                "decompressed_size": _INT,
-                "content_type": _STRING,
-                "encoding": {"type": "string", "enum": ["gzip"], "description": "the stored object's"},
-            },
-        },
-        "url": {"type": "string", "description": "presigned GET URL, valid 15 minutes"},
-    },
 }
 
 
@@ -171,19 +105,7 @@ INGEST_BODY = {
 LIST_RESPONSES = _responses(
     200,
     "one page of groups, newest last_seen first",
-    {
-        "type": "object",
-        "properties": {
-            "items": {"type": "array", "items": GROUP},
-            "total": {**_INT, "description": "groups matching the filters (every page)"},
-            "page": _INT,
-            "limit": _INT,
-            "next_cursor": {
-                "type": "string",
-                "description": "opaque; pass it as `cursor` for the next page (absent on the last page)",
-            },
-        },
-    },
+    GroupList,
     {
         400: "invalid from, invalid to, invalid status, invalid page, invalid limit, invalid cursor, "
         "invalid activity, invalid query",
@@ -194,13 +116,13 @@ LIST_RESPONSES = _responses(
 GET_RESPONSES = _responses(
     200,
     "the group",
-    GROUP,
+    Group,
     {400: "invalid group hash, invalid query", **_JWT_ERRORS, 404: "report group not found"},
 )
 BLOBS_RESPONSES = _responses(
     200,
     "the group's detail blobs, newest first (empty for an unknown group)",
-    {"type": "object", "properties": {"items": {"type": "array", "items": BLOB}}},
+    BlobList,
     {400: "invalid group hash, invalid limit, invalid query", **_JWT_ERRORS, **_DISABLED},
 )
 PATCH_RESPONSES = _responses(

@@ -20,11 +20,11 @@ from fleetreport.aggregates.counts import read_counts, total_of
 from fleetreport.apps.store import list_apps
 from fleetreport.auth.principal import Principal
 from fleetreport.errors import BadRequest
-from fleetreport.groups.activity import with_hourly_activity
+from fleetreport.groups.activity import hourly_activity
+from fleetreport.groups.answers import Group, GroupList
 from fleetreport.groups.listing import Bounds, Cursor, Partition, cursor_of, fingerprint, read_page, walk
 from fleetreport.groups.models import format_time, utc_now
 from fleetreport.groups.scope import WHOLE_OWNER, apps_in_scope
-from fleetreport.groups.serialize import group_json
 from fleetreport.groups.store import app_status, batch_get_groups
 from fleetreport.settings import get_settings
 
@@ -142,18 +142,13 @@ def list_groups(principal: Principal, query: GroupQuery, with_activity: bool = F
         entries, more = later[offset : offset + query.limit], len(later) > offset + query.limit
     items = batch_get_groups(get_settings().groups_table, [(e["app_id"], e["group_hash"]) for e in entries])
     visible = [item for item in items if item.get("owner") == principal.owner]
-    bodies = [group_json(item) for item in visible]
-    if with_activity:  # the dashboard's sparklines (SPEC §10); opt-in, so faynoSync clients don't pay
-        with_hourly_activity(visible, bodies, utc_now())
-    answer: dict[str, Any] = {
-        "items": bodies,
-        "total": total,
-        "page": query.page,
-        "limit": query.limit,
-    }
+    # the dashboard's sparklines (SPEC §10); opt-in, so faynoSync clients don't pay for them
+    activity = hourly_activity(visible, utc_now()) if with_activity else {}
+    groups = [Group.fields_of(item, activity.get((item["app_id"], item["group_hash"]))) for item in visible]
+    fields: dict[str, Any] = {"items": groups, "total": total, "page": query.page, "limit": query.limit}
     if more and entries:
-        answer["next_cursor"] = cursor_of(entries[-1], query.filters)
-    return answer
+        fields["next_cursor"] = cursor_of(entries[-1], query.filters)
+    return GroupList.model_validate(fields).to_json()
 
 
 def _partitions(
