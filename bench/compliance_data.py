@@ -297,7 +297,8 @@ class _Sweep:
             for partition in moved:
                 seen.setdefault(partition, {})[label] = self.of(partition)
         touched = {p for p, labels in seen.items() if any(counts != start[p] for counts in labels.values())}
-        bounds = snapshot_bounds([Change(c[0], c[4].uuid, c[2], c[4].owner_key) for c in changes])
+        logged = [Change(c[0], c[4].uuid, c[2], c[4].owner_key) for c in changes]
+        bounds = snapshot_bounds(logged, {c[4].uuid: _history(c[4]) for c in changes})
         owners = sorted(p for p in touched | set(bounds) if p is not None)
         return [self._item(tenant, day, p, seen.get(p, {}), bounds.get(p), owners) for p in [None, *owners]]
 
@@ -352,7 +353,7 @@ def _check_against_rollup(
     deltas = deltas_at(
         histories.values(), instant_before(day), [last_ms_before(day, label) for label in LABELS]
     )
-    bounds = snapshot_bounds(logged)
+    bounds = snapshot_bounds(logged, histories)
     owners = sorted(p for p in touched_partitions(deltas) | set(bounds) if p is not None)
     roller = StatusRollup(compliance=None, rollups=None, tenant=tenant)
     real = []
