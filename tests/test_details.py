@@ -193,6 +193,7 @@ def test_listed_blobs_say_their_stored_object_is_gzip(stack: Any, app: tuple[str
     listed = stack.http("GET", f"/reports/groups/{report_hash()}/blobs", headers=admin).json()["items"]
     assert [blob["storage"]["encoding"] for blob in listed] == ["gzip", "gzip"]
 
+
 def test_retention_days_setting_sets_the_ttl(stack: Any, app: tuple[str, str], settings_env: Any) -> None:
     settings_env(REPORTS_BLOB_RETENTION_DAYS="7")
     send(stack, app[1], gzip_details())
