@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -113,25 +112,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.scenarios.rollup_fanout")
     parser.add_argument("--sizes", type=int, nargs="+", default=[10, 100, 1000])
     args = parser.parse_args(argv)
-    from bench.scenarios.storm import _environment
+    from bench.scenarios.storm import answer_in_model
 
-    _environment()
-    os.environ["POWERTOOLS_METRICS_NAMESPACE"] = "fleetreport"
-    answer, sys.stdout = sys.stdout, open(os.devnull, "w")  # noqa: SIM115 (the handlers' EMF output)
-    from moto import mock_aws
-
-    from bench.storm import item_level_transactions
-
-    item_level_transactions()
-    with mock_aws():
-        result = measure(args.sizes)
-    from bench.measure import peak_rss_mb
-
-    result["rss_mb"] = peak_rss_mb()
-    sys.stdout.close()
-    sys.stdout = answer
-    print(json.dumps(result))
-    return 0
+    return answer_in_model(lambda: measure(args.sizes))
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ import random
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -248,21 +249,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float)
     parser.add_argument("--containers", type=int)
     args = parser.parse_args(argv)
+    if args.workload == "W1":
+        return answer_in_model(lambda: crash_storm(args.devices, args.seconds or 60, args.containers or 50))
+    return answer_in_model(
+        lambda: compliance_burst(args.consumers, args.seconds or 300, args.containers or 20)
+    )
+
+
+def answer_in_model(work: Callable[[], dict[str, Any]]) -> int:
+    """Run `work` in the storm model (moto in this process, item-level transactions) and answer its
+    result, with the process's peak RSS, as the one JSON line on stdout."""
     _environment()
     from moto import mock_aws
 
-    # The handlers' EMF metrics go to stdout; this process answers one JSON line there.
-    answer, sys.stdout = sys.stdout, open(os.devnull, "w")  # noqa: SIM115 (restored below)
+    from bench.measure import peak_rss_mb
     from bench.storm import item_level_transactions
 
+    # The handlers' EMF metrics go to stdout; this process answers one JSON line there.
+    answer, sys.stdout = sys.stdout, open(os.devnull, "w")  # noqa: SIM115 (restored below)
     item_level_transactions()
     with mock_aws():
-        if args.workload == "W1":
-            result = crash_storm(args.devices, args.seconds or 60, args.containers or 50)
-        else:
-            result = compliance_burst(args.consumers, args.seconds or 300, args.containers or 20)
-    from bench.measure import peak_rss_mb
-
+        result = work()
     result["rss_mb"] = peak_rss_mb()
     sys.stdout.close()
     sys.stdout = answer
