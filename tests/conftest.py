@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from fleetreport.settings import get_settings
+from groups_support import ingest, make_app, no_rate_limits, report
 from stack_support import Stack, fresh_stack
 
 
@@ -34,3 +35,17 @@ def settings_env(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> Any:
         get_settings.cache_clear()
 
     return apply
+
+
+@pytest.fixture
+def admin(stack: Stack) -> dict[str, str]:
+    """Headers of tenant t1's admin, alice (modules that need another admin define their own)."""
+    return stack.auth(role="admin", owner="t1", sub="alice")
+
+
+@pytest.fixture
+def group(stack: Stack, settings_env: Any) -> tuple[str, str, str]:
+    """(app_id, report key, group hash) of one ingested group, rate limits off."""
+    no_rate_limits(settings_env)
+    app_id, key = make_app(stack)
+    return app_id, key, ingest(stack, key, report()).json()["group_hash"]

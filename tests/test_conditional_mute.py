@@ -6,19 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from groups_support import group_item, ingest, make_app, no_rate_limits, report
-
-
-@pytest.fixture
-def admin(stack: Any) -> dict[str, str]:
-    return stack.auth(role="admin", owner="t1", sub="alice")
-
-
-@pytest.fixture
-def group(stack: Any, settings_env: Any) -> tuple[str, str, str]:
-    no_rate_limits(settings_env)
-    app_id, key = make_app(stack)
-    return app_id, key, ingest(stack, key, report()).json()["group_hash"]
+from groups_support import group_item, ingest, report
 
 
 def patch(stack: Any, headers: dict[str, str], group_hash: str, body: Any) -> Any:

@@ -21,11 +21,6 @@ from groups_support import (
 from stream_support import expire
 
 
-@pytest.fixture
-def admin(stack: Any) -> dict[str, str]:
-    return stack.auth(role="admin", owner="t1", sub="alice")
-
-
 def counts(stack: Any, app_id: str) -> dict[str, int]:
     stack.drain()
     return read_counts(stack.name("RollupsTable"), [app_id])[app_id]

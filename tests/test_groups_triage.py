@@ -6,7 +6,6 @@ import json
 from typing import Any
 
 import boto3
-import pytest
 from fleetreport_local.openapi import DOCUMENT_PATH
 from fleetreport_local.tokens import ALL_PERMISSIONS
 from groups_support import (
@@ -20,19 +19,6 @@ from groups_support import (
     report,
 )
 from jsonschema import Draft202012Validator
-
-
-@pytest.fixture
-def admin(stack: Any) -> dict[str, str]:
-    return stack.auth(role="admin", owner="t1", sub="alice")
-
-
-@pytest.fixture
-def group(stack: Any, settings_env: Any) -> tuple[str, str, str]:
-    """(app_id, report key, group hash) of one ingested group."""
-    no_rate_limits(settings_env)
-    app_id, key = make_app(stack)
-    return app_id, key, ingest(stack, key, report()).json()["group_hash"]
 
 
 def patch(stack: Any, headers: dict[str, str], group_hash: str, body: Any, **query: str) -> Any:
