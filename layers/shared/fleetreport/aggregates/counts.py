@@ -12,7 +12,6 @@ nothing is counted twice. Deltas commute, so order between shards does not matte
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,6 +21,7 @@ from botocore.exceptions import ClientError
 
 from fleetreport.groups.models import STATUSES, format_time
 from fleetreport.storage.aws import dynamodb
+from fleetreport.storage.pages import batch_get
 
 COUNTS_SK = "STATUS"
 MARKER_TTL_SECONDS = 2 * 86_400
@@ -116,22 +116,10 @@ def read_counts(counts_table: str, app_ids: Iterable[str]) -> dict[str, dict[str
     """Counts per status for each app (apps never counted have zeros): one BatchGetItem per 100 apps."""
     wanted = list(dict.fromkeys(app_ids))
     found: dict[str, dict[str, int]] = {app_id: dict.fromkeys(STATUSES, 0) for app_id in wanted}
-    for start in range(0, len(wanted), 100):
-        keys = [{"pk": counts_pk(a), "sk": COUNTS_SK} for a in wanted[start : start + 100]]
-        pending: dict[str, Any] = {counts_table: {"Keys": keys}}
-        for attempt in range(_BATCH_ATTEMPTS):
-            answer = _client().batch_get_item(RequestItems=pending)
-            for item in answer.get("Responses", {}).get(counts_table, []):
-                app_id = str(item["pk"]).removeprefix("GC#")
-                found[app_id] = {s: max(0, int(item.get(s, 0))) for s in STATUSES}
-            pending = answer.get("UnprocessedKeys") or {}
-            if not pending:
-                break
-            time.sleep(min(1.0, 0.05 * 2**attempt))
-        else:
-            from fleetreport.errors import TemporarilyUnavailable
-
-            raise TemporarilyUnavailable()
+    keys = [{"pk": counts_pk(app_id), "sk": COUNTS_SK} for app_id in wanted]
+    for item in batch_get(_client(), counts_table, keys, attempts=_BATCH_ATTEMPTS):
+        app_id = str(item["pk"]).removeprefix("GC#")
+        found[app_id] = {s: max(0, int(item.get(s, 0))) for s in STATUSES}
     return found
 
 

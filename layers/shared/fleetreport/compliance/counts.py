@@ -36,6 +36,7 @@ from fleetreport import clock
 from fleetreport.compliance import keys
 from fleetreport.compliance.timefmt import to_storage
 from fleetreport.errors import TemporarilyUnavailable
+from fleetreport.storage.pages import batch_get
 
 COUNTS_SK = "COUNTS"
 STATUS_PREFIX = "s#"
@@ -237,17 +238,6 @@ def status_counts_at(table: Any, tenant: str, owner_key: str | None, instant: st
 
 
 def _get_all(table: Any, wanted: list[dict[str, str]]) -> dict[str, dict[str, Any]]:
-    """Strongly consistent BatchGetItem of `wanted` (one partition), by sort key; unprocessed keys
-    (throttling) are asked again after a backoff, and never silently dropped."""
-    found: dict[str, dict[str, Any]] = {}
-    pending: dict[str, Any] = {table.name: {"Keys": wanted, "ConsistentRead": True}}
-    for attempt in range(MAX_ATTEMPTS):
-        if attempt:
-            clock.backoff(attempt)
-        answer = table.meta.client.batch_get_item(RequestItems=pending)
-        for item in answer.get("Responses", {}).get(table.name, []):
-            found[str(item["sk"])] = item
-        pending = answer.get("UnprocessedKeys") or {}
-        if not pending:
-            return found
-    raise TemporarilyUnavailable()
+    """Strongly consistent BatchGetItem of `wanted` (one partition), by sort key."""
+    items = batch_get(table.meta.client, table.name, wanted, consistent=True, attempts=MAX_ATTEMPTS)
+    return {str(item["sk"]): item for item in items}

@@ -6,7 +6,6 @@ indexes ByAppLastSeen/ByOwnerLastSeen can project them; `owner` is stored, never
 
 from __future__ import annotations
 
-import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,9 +13,9 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from fleetreport.errors import TemporarilyUnavailable
 from fleetreport.groups.models import Dimensions, format_time
 from fleetreport.storage.aws import dynamodb, table
+from fleetreport.storage.pages import batch_get
 
 DIMENSION_ATTRIBUTES = {
     "app_name": "name",
@@ -162,21 +161,12 @@ def batch_get_groups(table_name: str, keys: list[tuple[str, str]]) -> list[dict[
     Unprocessed keys (throttling) are retried with backoff; if they never go through, the request
     fails with 503 rather than silently returning a short page.
     """
-    found: dict[tuple[str, str], dict[str, Any]] = {}
     unique = list(dict.fromkeys(keys))
-    for start in range(0, len(unique), 100):
-        chunk = [{"app_id": app_id, "group_hash": hash_} for app_id, hash_ in unique[start : start + 100]]
-        pending: dict[str, Any] = {table_name: {"Keys": chunk}}
-        for attempt in range(_BATCH_ATTEMPTS):
-            answer = dynamodb().batch_get_item(RequestItems=pending)
-            for item in answer.get("Responses", {}).get(table_name, []):
-                found[(item["app_id"], item["group_hash"])] = item
-            pending = answer.get("UnprocessedKeys") or {}
-            if not pending:
-                break
-            time.sleep(min(1.0, 0.05 * 2**attempt))
-        else:
-            raise TemporarilyUnavailable()
+    wanted = [{"app_id": app_id, "group_hash": hash_} for app_id, hash_ in unique]
+    found = {
+        (item["app_id"], item["group_hash"]): item
+        for item in batch_get(dynamodb(), table_name, wanted, attempts=_BATCH_ATTEMPTS)
+    }
     return [found[key] for key in unique if key in found]
 
 
