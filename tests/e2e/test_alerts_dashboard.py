@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 
 import pytest
 from dashboard_support import Api, World
-from test_dashboard import expect, sign_in
+from test_dashboard import expect, settled, sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.stack]
 
@@ -20,6 +20,7 @@ def open_group(page: Any, world: World, reason: str) -> str:
     page.get_by_label("App", exact=True).fill(world.app_name)
     page.get_by_label("Reason").fill(reason)
     page.get_by_role("button", name="Apply filters").click()
+    settled(page, f"app={world.app_name}", f"reason={reason}")
     expect(page.locator("table.groups tbody tr")).to_have_count(1)
     page.locator("table.groups tbody tr a").first.click()
     expect(page.locator("#activity-title")).to_be_visible()
@@ -31,6 +32,7 @@ def test_each_row_has_a_sparkline_of_the_apis_24_hours(page: Any, api: Api, worl
     listed = api.get("/reports/groups?" + urlencode({"app": world.app_name, "activity": "hourly"}))["items"]
     page.get_by_label("App", exact=True).fill(world.app_name)
     page.get_by_role("button", name="Apply filters").click()
+    settled(page, f"app={world.app_name}")
     expect(page.locator("table.groups tbody tr")).to_have_count(len(listed))
     labels = page.locator("table.groups svg.sparkline").evaluate_all(
         "els => els.map(e => e.getAttribute('aria-label'))"
@@ -81,11 +83,13 @@ def test_the_alerts_page_lists_the_apis_signals_newest_first(page: Any, api: Api
     page.get_by_label("App", exact=True).fill(world.app_name)
     page.get_by_role("button", name="Apply").click()
     rows = page.locator("table.alerts tbody tr")
+    settled(page, f"app={world.app_name}")
     expect(rows).to_have_count(len(expected))
     signals = rows.evaluate_all("rows => rows.map(r => r.dataset.signal)")
     assert signals == [alert["signal"] for alert in expected]
     page.get_by_label("Signal").select_option("group.spike")
     page.get_by_role("button", name="Apply").click()
+    settled(page, "signal=group.spike")
     spikes = [a for a in expected if a["signal"] == "group.spike"]
     if spikes:
         expect(rows).to_have_count(len(spikes))

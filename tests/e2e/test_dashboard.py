@@ -35,6 +35,14 @@ def sign_in(page: Any, api: Api, token: str | None = None) -> None:
         expect(page.locator("#groups-results")).to_have_text(re.compile(r"^[\d,]+ groups?$"))
 
 
+def settled(page: Any, *fragments: str) -> None:
+    """Wait until the dashboard shows the route whose hash holds each fragment, with its data in
+    (a filter re-renders the page: its rows, not the first render's, are the answer)."""
+    view = page.locator('div.view[aria-busy="false"]')
+    for fragment in fragments:
+        expect(view).to_have_attribute("data-hash", re.compile(re.escape(fragment)))
+
+
 def group_rows(page: Any) -> list[str]:
     return list(page.locator("table.groups tbody tr").evaluate_all("rows => rows.map(r => r.dataset.hash)"))
 
@@ -95,6 +103,7 @@ def test_filtering_groups_shows_exactly_what_the_api_returns_for_those_filters(
     page.get_by_label("Event type").select_option("update_failure")
     page.get_by_label("Platform").fill("windows")
     page.get_by_role("button", name="Apply filters").click()
+    settled(page, f"app={world.app_name}", "platform=windows")
 
     expected = api.get(
         "/reports/groups?"
@@ -108,6 +117,7 @@ def test_filtering_groups_shows_exactly_what_the_api_returns_for_those_filters(
     tomorrow = (datetime.now(UTC) + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
     page.get_by_label("Last seen from (UTC)").fill(tomorrow)
     page.get_by_role("button", name="Apply filters").click()
+    settled(page, "from=")
     later = api.get("/reports/groups?" + urlencode({"app": world.app_name, "from": f"{tomorrow}:00Z"}))
     assert later["total"] == 0
     expect(page.locator("#groups-results")).to_have_text("0 groups")
@@ -120,6 +130,7 @@ def test_groups_page_through_the_api_total_newest_first(page: Any, api: Api, wor
     page.get_by_label("Status").select_option("all")
     page.get_by_label("Per page").select_option("10")
     page.get_by_role("button", name="Apply filters").click()
+    settled(page, f"app={world.app_name}", "limit=10")
     expect(page.locator("#groups-results")).to_have_text("25 groups")
 
     seen = []
@@ -142,6 +153,7 @@ def test_resolving_a_group_changes_its_badge_and_an_invalid_tag_shows_the_apis_m
     page.get_by_label("App", exact=True).fill(world.app_name)
     page.get_by_label("Reason").fill("reason-00")
     page.get_by_role("button", name="Apply filters").click()
+    settled(page, f"app={world.app_name}", "reason=reason-00")
     expect(page.locator("table.groups tbody tr")).to_have_count(1)
     page.locator("table.groups tbody tr a").first.click()
 
@@ -169,6 +181,7 @@ def test_resolving_a_group_changes_its_badge_and_an_invalid_tag_shows_the_apis_m
     page.get_by_label("App", exact=True).fill(world.app_name)
     page.get_by_label("Status").select_option("resolved")
     page.get_by_role("button", name="Apply filters").click()
+    settled(page, f"app={world.app_name}", "status=resolved")
     expect(page.locator("#groups-results")).to_have_text("1 group")
     assert group_rows(page) == [group_hash]
     expect(page.locator("table.groups .badge")).to_have_text("resolved")

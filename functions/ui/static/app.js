@@ -126,11 +126,13 @@ async function route() {
   const hash = location.hash.replace(/^#/, "") || "/groups";
   const [path, query = ""] = hash.split("?");
   const matched = ROUTES.map(([re, section, render]) => [path.match(re), section, render]).find(([m]) => m);
-  const view = h("div", { class: "view" });
+  // aria-busy until the view's first data is in; data-hash names the route it shows (tests wait on both).
+  const view = h("div", { class: "view", "aria-busy": "true", "data-hash": hash });
   mount(main, view);
   if (!matched) {
     markCurrent(null);
     mount(view, h("h1", {}, "Not found"), h("p", {}, h("a", { href: "#/groups" }, "Go to the groups")));
+    view.setAttribute("aria-busy", "false");
     return;
   }
   const [m, section, render] = matched;
@@ -139,6 +141,8 @@ async function route() {
     return await render(view, m, parseQuery(query));
   } catch (err) {
     ctx.showError(err);
+  } finally {
+    view.setAttribute("aria-busy", "false");
   }
   return undefined;
 }
