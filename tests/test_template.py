@@ -41,12 +41,42 @@ def test_static_routes_win_over_parameterised_ones() -> None:
     assert template.match("GET", "/nowhere") is None
 
 
-def test_groups_table_has_light_indexes_on_app_and_owner_by_last_seen() -> None:
+class _Recording(dict):  # type: ignore[type-arg]
+    """A stored item that notes every attribute read from it."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.read: set[str] = set()
+
+    def __getitem__(self, key: str) -> Any:
+        self.read.add(key)
+        return super().__getitem__(key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        self.read.add(key)
+        return super().get(key, default)
+
+
+def test_group_indexes_project_every_attribute_a_list_item_shows_and_no_hour_counter() -> None:
+    from fleetreport.groups.answers import LISTED_ATTRIBUTES, Group
+
     props = load_template().raw["Resources"]["GroupsTable"]["Properties"]
+    table_keys = {k["AttributeName"] for k in props["KeySchema"]}
+    item = _Recording({"group_hash": "a" * 64, "app_id": "app", "h2026120107": 3, "tags": ["x"]})
+    Group.fields_of(item)
+    shown = item.read | {"owner"}  # the list checks the owner of what an index returned
+    assert shown == set(LISTED_ATTRIBUTES) | table_keys | {"last_seen"}  # every index's sort key
     indexes = {i["IndexName"]: i for i in props["GlobalSecondaryIndexes"]}
+    assert set(indexes) == {"ByAppLastSeen", "ByOwnerLastSeen", "ByAppStatus"}
+    for name, index in indexes.items():
+        keys = [k["AttributeName"] for k in index["KeySchema"]]
+        assert keys[1] == "last_seen", name
+        assert index["Projection"]["ProjectionType"] == "INCLUDE", name  # not ALL: no hour counters
+        projected = set(index["Projection"]["NonKeyAttributes"]) | set(keys) | table_keys
+        assert shown <= projected, (name, shown - projected)
     assert [k["AttributeName"] for k in indexes["ByAppLastSeen"]["KeySchema"]] == ["app_id", "last_seen"]
     assert [k["AttributeName"] for k in indexes["ByOwnerLastSeen"]["KeySchema"]] == ["owner", "last_seen"]
-    assert all(i["Projection"]["ProjectionType"] != "ALL" for i in indexes.values())
+    assert sum(len(i["Projection"]["NonKeyAttributes"]) for i in indexes.values()) <= 100  # DynamoDB's cap
 
 
 def test_rollup_is_a_daily_utc_schedule_without_a_fixed_name() -> None:

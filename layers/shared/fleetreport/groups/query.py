@@ -1,10 +1,11 @@
 """`GET /reports/groups` (§3.4, §7, §9): filters, paging by page number or cursor, and totals.
 
-Cost: only the requester's index partitions are read, on a keys-and-dimensions projection, and only
-the page's full items are fetched (BatchGetItem). Views without dimension filters or `from`/`to`
-bounds read a page lazily from ByAppLastSeen / ByAppStatus / ByOwnerLastSeen (≤ limit + 3 entries
-from a cursor, plus what skipping to `page` N costs) and take `total` from the counts the aggregates
-function maintains. Dimension-filtered and bounded views walk the apps' light partitions (their
+Cost: only the requester's index partitions are read; they project every listed attribute
+(`LISTED_ATTRIBUTES`), so a page is served from the index alone (the dashboard's `activity=hourly`
+also BatchGets the page's items for their hour counters). Views without dimension filters or
+`from`/`to` bounds read a page lazily from ByAppLastSeen / ByAppStatus / ByOwnerLastSeen (≤ limit + 3
+entries from a cursor, plus what skipping to `page` N costs) and take `total` from the counts the
+aggregates function maintains. Dimension-filtered and bounded views walk the apps' light partitions (their
 `total` is a count of the matches). docs/data-model.md lists every pattern with its reads.
 """
 
@@ -140,7 +141,11 @@ def list_groups(principal: Principal, query: GroupQuery, with_activity: bool = F
         total = len(matching)
         later = [entry for entry in matching if after is None or after.is_before(entry)]
         entries, more = later[offset : offset + query.limit], len(later) > offset + query.limit
-    items = batch_get_groups(get_settings().groups_table, [(e["app_id"], e["group_hash"]) for e in entries])
+    if with_activity:  # hour counters live on the items only (template.yaml projects the rest)
+        keys = [(entry["app_id"], entry["group_hash"]) for entry in entries]
+        items = batch_get_groups(get_settings().groups_table, keys)
+    else:
+        items = entries
     visible = [item for item in items if item.get("owner") == principal.owner]
     # the dashboard's sparklines (SPEC §10); opt-in, so faynoSync clients don't pay for them
     activity = hourly_activity(visible, utc_now()) if with_activity else {}
