@@ -19,9 +19,8 @@ from fleetreport.compliance.records import (
     consumer_from_item,
     snapshot_from_item,
 )
-from fleetreport.storage.pages import query_items
+from fleetreport.storage.pages import batch_get, query_items
 
-BATCH_GET_LIMIT = 100
 # What status computations need of a snapshot: no document, no reasons.
 LIGHT_SNAPSHOT = (
     "sk",
@@ -75,24 +74,13 @@ class ComplianceReader:
         yield from self._query_consumers(request, with_docs)
 
     def consumers_by_uuid(self, uuids: Iterable[str], *, with_docs: bool = False) -> Iterator[ConsumerRecord]:
-        """BatchGet in chunks of 100 (unprocessed keys retried); unknown uuids are simply absent."""
-        wanted = list(dict.fromkeys(uuids))
+        """One BatchGet loop (storage.pages.batch_get: unprocessed keys retried after a backoff, 503
+        when they never go through); unknown uuids are simply absent."""
         pk = keys.consumer_pk(self.tenant)
-        for start in range(0, len(wanted), BATCH_GET_LIMIT):
-            request: dict[str, Any] = {
-                "Keys": [
-                    {"pk": pk, "sk": keys.consumer_sk(uuid)}
-                    for uuid in wanted[start : start + BATCH_GET_LIMIT]
-                ]
-            }
-            if not with_docs:
-                request.update(projection(CONSUMER_WITHOUT_DOC))
-            pending: dict[str, Any] = {self.table.name: request}
-            while pending:
-                answer = self.table.meta.client.batch_get_item(RequestItems=pending)
-                for item in answer.get("Responses", {}).get(self.table.name, []):
-                    yield consumer_from_item(item)
-                pending = answer.get("UnprocessedKeys") or {}
+        wanted = [{"pk": pk, "sk": keys.consumer_sk(uuid)} for uuid in dict.fromkeys(uuids)]
+        fields = None if with_docs else projection(CONSUMER_WITHOUT_DOC)
+        for item in batch_get(self.table.meta.client, self.table.name, wanted, projection=fields):
+            yield consumer_from_item(item)
 
     def _query_consumers(self, request: dict[str, Any], with_docs: bool) -> Iterator[ConsumerRecord]:
         if not with_docs:

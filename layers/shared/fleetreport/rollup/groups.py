@@ -25,13 +25,12 @@ from botocore.exceptions import ClientError
 from fleetreport.rollup import keys
 from fleetreport.rollup.days import day_start
 from fleetreport.rollup.names import projection
-from fleetreport.storage.pages import query_items
+from fleetreport.storage.pages import batch_get, query_items
 
 BY_OWNER_INDEX = "ByOwnerLastSeen"
 BY_APP_INDEX = "ByAppLastSeen"
 DIMENSIONS = ("event_type", "app_version", "app_channel", "sys_platform", "sys_arch", "event_reason")
 HOUR_ATTRIBUTE = re.compile(r"^h(\d{4})(\d{2})(\d{2})(\d{2})$")
-BATCH_GET_LIMIT = 100
 # An item holds 400 KB: a month item holds up to 31 inline days of at most this many bytes each;
 # a bigger day goes to part items of at most MAX_PART_BYTES.
 MAX_INLINE_DAY_BYTES = 12_000
@@ -93,7 +92,8 @@ def groups_seen_since(
     }
     entries = query_items(groups_table, request)
     group_keys = [{"app_id": item["app_id"], "group_hash": item["group_hash"]} for item in entries]
-    return [counters_from_item(item) for item in _batch_get(groups_table, group_keys)]
+    items = batch_get(groups_table.meta.client, groups_table.name, group_keys, consistent=True)
+    return [counters_from_item(item) for item in items]
 
 
 def rows_by_app(groups: list[GroupCounters], day: str) -> dict[str, list[Row]]:
@@ -205,14 +205,3 @@ def remove_counters(groups_table: Any, group: GroupCounters, through: str) -> bo
     for day in [day for day in group.hours if day <= through]:
         del group.hours[day]
     return True
-
-
-def _batch_get(table: Any, group_keys: list[dict[str, str]]) -> Iterator[dict[str, Any]]:
-    for start in range(0, len(group_keys), BATCH_GET_LIMIT):
-        pending: dict[str, Any] = {
-            table.name: {"Keys": group_keys[start : start + BATCH_GET_LIMIT], "ConsistentRead": True}
-        }
-        while pending:
-            answer = table.meta.client.batch_get_item(RequestItems=pending)
-            yield from answer.get("Responses", {}).get(table.name, [])
-            pending = answer.get("UnprocessedKeys") or {}

@@ -23,13 +23,21 @@ def query_items(table: Any, request: dict[str, Any]) -> Iterator[dict[str, Any]]
 
 
 def batch_get(
-    client: Any, table_name: str, keys: list[dict[str, Any]], *, consistent: bool = False, attempts: int = 6
+    client: Any,
+    table_name: str,
+    keys: list[dict[str, Any]],
+    *,
+    consistent: bool = False,
+    attempts: int = 6,
+    projection: dict[str, Any] | None = None,
 ) -> Iterator[dict[str, Any]]:
     """The items of BatchGetItem over `keys` (100 a call, in no particular order). Unprocessed keys
     (throttling) are asked again after a jittered backoff; if they never go through, the read fails
-    with TemporarilyUnavailable (503) rather than silently returning fewer items."""
+    with TemporarilyUnavailable (503) rather than silently returning fewer items. `projection` (a
+    ProjectionExpression and its ExpressionAttributeNames, as `rollup.names.projection` builds) reads
+    only those attributes of each item."""
     for start in range(0, len(keys), BATCH_GET_LIMIT):
-        request: dict[str, Any] = {"Keys": keys[start : start + BATCH_GET_LIMIT]}
+        request: dict[str, Any] = {"Keys": keys[start : start + BATCH_GET_LIMIT], **(projection or {})}
         if consistent:
             request["ConsistentRead"] = True
         pending: dict[str, Any] = {table_name: request}
