@@ -1,17 +1,22 @@
 """Alert signals (SPEC §10) from GroupsTable stream records: what fires when, exactly once.
 
 Records are built from the real items the real ingest upsert writes (tests/alerts_support.py), fed to
-the real consumer, which logs them and puts them on the moto EventBridge bus of template.yaml.
+the real consumer, which logs them and puts them on the moto EventBridge bus of template.yaml. The
+last test reaches a spike through `POST /reports/ingest` alone (the in-process stack's stream and
+rollup), its baseline read from the group rollups.
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from alerts_support import SignalFeed, delivery_queue_events
-from groups_support import make_app
+from fleetreport import clock
+from groups_support import group_item, ingest, make_app, no_rate_limits, report
 
 NOW = datetime(2026, 11, 30, 15, 20, tzinfo=UTC)
 
@@ -174,3 +179,67 @@ def test_the_spike_baseline_includes_rolled_up_days(feed: SignalFeed) -> None:
     assert item and not any(name.startswith(f"h{day.replace('-', '')}") for name in item)
     fired = [feed.report(now) for _ in range(30)]
     assert [index + 1 for index, names in enumerate(fired) if names] == [29]
+
+
+# ---------------------------------------------------------------- a spike through HTTP ingest
+class MovableClock:
+    """The clock ingest and the rollup read (fleetreport.clock): the test sets the instant."""
+
+    def __init__(self, moment: datetime) -> None:
+        self.moment = moment
+
+    def now(self) -> datetime:
+        return self.moment
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
+
+
+@pytest.fixture
+def movable_clock() -> Iterator[MovableClock]:
+    moving = MovableClock(NOW)
+    previous = clock.install(moving)
+    yield moving
+    clock.install(previous)
+
+
+def test_a_spike_through_http_ingest_against_a_rolled_up_baseline(
+    stack: Any, settings_env: Any, movable_clock: MovableClock
+) -> None:
+    """Only `POST /reports/ingest`, the stream and the daily rollup: 252 reports 3 days ago, rolled up
+    (their hour counters leave the group item), are a mean of 1.5 an hour over the previous 7 days, so
+    this hour's threshold is 15, not the floor of 10; the 15th report of the hour fires the spike."""
+    no_rate_limits(settings_env)
+    app_id, key = make_app(stack, tenant="t1")
+    body = report(type="crash", reason="segfault")
+    past = NOW - timedelta(days=3)
+    movable_clock.moment = past
+    for _ in range(252):
+        answer = ingest(stack, key, body)
+        assert answer.status == 202, answer.text
+    group_hash = answer.json()["group_hash"]
+    movable_clock.moment = NOW
+    day = past.strftime("%Y-%m-%d")
+    stack.invoke("RollupFunction", {"from": day, "to": day, "tenants": ["t1"]})
+    item = group_item(stack, app_id, group_hash)
+    assert item and not any(name.startswith(f"h{day.replace('-', '')}") for name in item)
+    admin = stack.auth(role="admin", owner="t1")
+
+    def spikes() -> list[dict[str, Any]]:
+        answer = stack.http("GET", "/alerts", headers=admin, query={"signal": "group.spike"})  # drains first
+        assert answer.status == 200, answer.text
+        items: list[dict[str, Any]] = answer.json()["items"]
+        return items
+
+    for _ in range(14):
+        ingest(stack, key, body)
+    assert spikes() == []  # 14 this hour: past the floor, short of 10 x 1.5
+    ingest(stack, key, body)
+    (spike,) = spikes()
+    assert spike["group"]["hash"] == group_hash
+    assert spike["counts"] == {
+        "total": 267,
+        "this_hour": 15,
+        "baseline_per_hour": 1.5,
+        "baseline": "mean_hourly_7d",
+    }
