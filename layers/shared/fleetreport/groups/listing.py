@@ -8,8 +8,8 @@ Order is `last_seen` descending, ties by `group_hash` then `app_id`. An index re
   (`last_seen <= cursor`), `offset + limit + 3` entries at a time at first (the page, the entry that
   proves there is a next page, the entry that closes its run, the cursor's own entry), then in small
   chunks only while ties or a cursor position need more. One partition: ≤ limit + 3 entries for a page.
-- `walk` reads the partitions whole (the dimension-filtered views and `from`/`to` bounds, whose
-  `total` is a count of what matches).
+- `walk` reads the partitions whole, only the attributes the filters need (the dimension-filtered
+  views and `from`/`to` bounds, whose `total` is a count of what matches; their page is then read whole).
 
 A cursor is opaque to clients: base64url JSON of the last returned entry's position and a fingerprint
 of the filters it was issued for (another query's cursor is `invalid cursor`).
@@ -96,9 +96,14 @@ class Bounds:
 
 
 def _query(
-    partition: Partition, bounds: Bounds, first_chunk: int | None, chunk: int | None
+    partition: Partition,
+    bounds: Bounds,
+    first_chunk: int | None,
+    chunk: int | None,
+    attributes: tuple[str, ...] = (),
 ) -> Iterator[Entry]:
-    """The partition's entries newest first, fetched `first_chunk` then `chunk` at a time (None: all)."""
+    """The partition's entries newest first, fetched `first_chunk` then `chunk` at a time (None: all);
+    with `attributes`, only those (and the keys) of each entry."""
     names = {"#p": partition.key, "#s": "last_seen"}
     values: dict[str, Any] = {":p": partition.value}
     condition = "#p = :p"
@@ -113,7 +118,12 @@ def _query(
         values[":until"] = bounds.until
     if not (bounds.since or bounds.until):
         del names["#s"]
-    request: dict[str, Any] = {
+    request: dict[str, Any] = {}
+    if attributes:
+        wanted = ("app_id", "group_hash", "last_seen", *attributes)
+        names.update({f"#a{n}": name for n, name in enumerate(wanted)})
+        request["ProjectionExpression"] = ", ".join(f"#a{n}" for n in range(len(wanted)))
+    request |= {
         "IndexName": partition.index,
         "KeyConditionExpression": condition,
         "ExpressionAttributeNames": names,
@@ -167,9 +177,12 @@ def read_page(
     return taken[offset:need], len(taken) > need
 
 
-def walk(partitions: list[Partition], bounds: Bounds) -> list[Entry]:
-    """Every entry of the partitions within the bounds, in list order."""
-    entries = [entry for partition in partitions for entry in _query(partition, bounds, None, None)]
+def walk(partitions: list[Partition], bounds: Bounds, attributes: tuple[str, ...]) -> list[Entry]:
+    """Every entry of the partitions within the bounds, in list order, holding only the keys and
+    `attributes` (what the filters look at: 100k whole entries would not fit a small function)."""
+    entries = [
+        entry for partition in partitions for entry in _query(partition, bounds, None, None, attributes)
+    ]
     entries.sort(key=order_key)
     entries.sort(key=lambda entry: str(entry["last_seen"]), reverse=True)
     return entries

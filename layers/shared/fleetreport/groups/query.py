@@ -137,15 +137,16 @@ def list_groups(principal: Principal, query: GroupQuery, with_activity: bool = F
         total = total_of(read_counts(get_settings().rollups_table, app_ids), query.status)
     else:
         partitions = _partitions(principal, scope, scope or [], "all")
-        matching = [entry for entry in walk(partitions, bounds) if query.matches(entry)]
+        filtered = ("owner", "status", *DIMENSION_FILTERS.values())
+        matching = [entry for entry in walk(partitions, bounds, filtered) if query.matches(entry)]
         total = len(matching)
         later = [entry for entry in matching if after is None or after.is_before(entry)]
         entries, more = later[offset : offset + query.limit], len(later) > offset + query.limit
-    if with_activity:  # hour counters live on the items only (template.yaml projects the rest)
+    if with_activity or not query.counted:  # hour counters live on the items only; a walk is light
         keys = [(entry["app_id"], entry["group_hash"]) for entry in entries]
         items = batch_get_groups(get_settings().groups_table, keys)
     else:
-        items = entries
+        items = entries  # the index projects every listed attribute (template.yaml)
     visible = [item for item in items if item.get("owner") == principal.owner]
     # the dashboard's sparklines (SPEC §10); opt-in, so faynoSync clients don't pay for them
     activity = hourly_activity(visible, utc_now()) if with_activity else {}
