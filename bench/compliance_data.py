@@ -25,6 +25,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fleetreport.compliance.counts import Counted, counts_key, shard_of
+from fleetreport.compliance.keys import change_log_pk, change_log_sk, log_shard_of
 from fleetreport.groups.models import format_time
 from fleetreport.rollup.counting import Partition, deltas_at, touched_partitions
 from fleetreport.rollup.days import END_LABEL, LABELS, instant_before, last_ms_before
@@ -182,8 +183,8 @@ def change_log_items(tenant: str, plan: ConsumerPlan, days: set[str]) -> Iterato
         if instant[:10] not in days:
             continue
         item = {
-            "pk": f"L#{tenant}#{instant[:10]}",
-            "sk": f"{instant}#{plan.uuid}#{kind}",
+            "pk": change_log_pk(tenant, instant[:10], log_shard_of(plan.uuid)),
+            "sk": change_log_sk(instant, plan.uuid, kind),
             "uuid": plan.uuid,
             "kind": kind,
             "owner_key": plan.owner_key,

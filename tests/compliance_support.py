@@ -119,6 +119,17 @@ def compliance(
     }
 
 
+def change_log(stack: Any, tenant: str, day: str) -> list[dict[str, Any]]:
+    """Every change-log item of a tenant-day, each shard's partition read, in sort-key order."""
+    from boto3.dynamodb.conditions import Key
+    from fleetreport.compliance.keys import LOG_SHARDS, change_log_pk
+
+    table = stack.table("ComplianceTable")
+    pks = [change_log_pk(tenant, day, shard) for shard in range(LOG_SHARDS)]
+    found = [item for pk in pks for item in table.query(KeyConditionExpression=Key("pk").eq(pk))["Items"]]
+    return sorted(found, key=lambda item: item["sk"])
+
+
 def load(stack: Any, tenant: str, raw_events: list[dict]) -> None:
     """Store events straight through the domain writer (fast fixtures; ingest itself is tested by HTTP)."""
     writer = ComplianceWriter(boto3.resource("dynamodb").Table(stack.name("ComplianceTable")), tenant)

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from boto3.dynamodb.conditions import Key
-from compliance_support import compliance, consumer_created, consumer_deleted, entitlement
+from compliance_support import change_log, compliance, consumer_created, consumer_deleted, entitlement
 from fleetreport.compliance.snapshot import decompress_doc
 from fleetreport_local.apigw import sqs_event
 
@@ -45,7 +45,7 @@ def test_compliance_event_stores_snapshot_consumer_change_log_and_tenant(stack: 
     [snapshot] = items(stack, "S#t1#c1")
     assert snapshot["sk"] == f"2026-03-01T10:00:00.000Z#{event['id']}"
     assert decompress_doc(snapshot["doc"].value)["status"]["status"] == "invalid"
-    [change] = items(stack, "L#t1#2026-03-01")
+    [change] = change_log(stack, "t1", "2026-03-01")
     assert change["sk"] == "2026-03-01T10:00:00.000Z#c1#snapshot" and change["kind"] == "snapshot"
     assert [item["sk"] for item in items(stack, "TENANTS")] == ["t1"]
 
@@ -137,7 +137,7 @@ def test_consumer_created_and_deleted_set_the_consumer_state(stack: Any) -> None
     assert consumer["created"] == "2026-01-01T08:00:00.000Z"
     assert consumer["deleted"] == "2026-02-01T08:00:00.000Z"
     assert consumer["owner_key"] == "acme" and consumer["owner_display"] == "ACME"
-    kinds = [item["kind"] for day in ("2026-01-01", "2026-02-01") for item in items(stack, f"L#t1#{day}")]
+    kinds = [item["kind"] for day in ("2026-01-01", "2026-02-01") for item in change_log(stack, "t1", day)]
     assert kinds == ["created", "deleted"]
 
 

@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 from boto3.dynamodb.conditions import Key
-from compliance_support import compliance, consumer_created, consumer_deleted
+from compliance_support import change_log, compliance, consumer_created, consumer_deleted
 from fleetreport.compliance.events import ComplianceCreated, parse_event
 from fleetreport_local.apigw import sqs_event
 
@@ -142,8 +142,8 @@ def test_earlier_dated_consumer_created_after_the_state_exists_keeps_it_too(stac
 def test_ignored_consumer_created_logs_no_change(stack: Any) -> None:
     post(stack, consumer_created("c1", "2026-03-01T10:00:00Z"))
     post(stack, consumer_created("c1", "2026-03-05T10:00:00Z"))
-    assert items(stack, "L#t1#2026-03-05") == []
-    assert [item["kind"] for item in items(stack, "L#t1#2026-03-01")] == ["created"]
+    assert change_log(stack, "t1", "2026-03-05") == []
+    assert [item["kind"] for item in change_log(stack, "t1", "2026-03-01")] == ["created"]
 
 
 def test_late_consumer_created_of_a_deleted_consumer_keeps_its_state(stack: Any) -> None:

@@ -21,6 +21,10 @@ TENANTS = ("t1", "t2", "t3")
 SCHEDULED = {"detail-type": "Scheduled Event", "source": "aws.scheduler", "detail": "{}"}
 
 
+def seed_day() -> str:
+    return (datetime.now(UTC) - timedelta(days=2)).date().isoformat()
+
+
 def seed(stack: Any) -> None:
     day = datetime.now(UTC) - timedelta(days=2)
     for index, tenant in enumerate(TENANTS):
@@ -138,4 +142,5 @@ def test_a_unit_that_runs_out_of_time_is_reported_unfinished_and_retried(stack: 
     module = Invoker(stack.template).module("RollupFunction")
     answer = module.lambda_handler({"Records": [unit]}, NoTimeLeft())
     assert answer == {"batchItemFailures": [{"itemIdentifier": "m-1"}]}
-    assert run_state(stack, "t1") is None  # nothing rolled: the redelivered unit starts from the same day
+    # nothing rolled (only the first day it found is kept): the redelivered unit starts from that day
+    assert run_state(stack, "t1") == {"pk": "RUN", "sk": "t1", "first_day": seed_day()}

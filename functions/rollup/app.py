@@ -26,8 +26,11 @@ metrics = Metrics()
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     remaining = getattr(context, "get_remaining_time_in_millis", None)
     if _is_sqs_batch(event):
+        limit = get_settings().rollup_unit_items  # a unit is a bounded slice (SPEC §9)
         return consume_units(
-            event, context, lambda unit: _summarised(run_rollup(unit, remaining_ms=remaining))
+            event,
+            context,
+            lambda unit: _summarised(run_rollup(unit, remaining_ms=remaining, items_limit=limit)),
         )
     queue_url = get_settings().rollup_queue_url
     if queue_url and _is_fleet_run(event):

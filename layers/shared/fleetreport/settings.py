@@ -55,6 +55,9 @@ class Settings(BaseModel):
     blob_bucket: str = Field("", alias="BLOB_BUCKET")
     events_queue_url: str = Field("", alias="EVENTS_QUEUE_URL")
     rollup_queue_url: str = Field("", alias="ROLLUP_QUEUE_URL")
+    # Status-day items one fan-out unit reads before it saves its parts and continues on redelivery:
+    # under SPEC §9's 50,000, with room for the shard that overshoots and the group days.
+    rollup_unit_items: int = Field(40_000, alias="ROLLUP_UNIT_ITEMS", ge=1)
     events_default_tenant: str = Field("", alias="EVENTS_DEFAULT_TENANT")
 
     # Alerts (SPEC §10, docs/alerts.md)

@@ -176,7 +176,7 @@ class ComplianceWriter:
     ) -> dict[str, Any]:
         """One item per change, partitioned by the UTC day of its instant: what the rollup reads."""
         item: dict[str, Any] = {
-            "pk": keys.change_log_pk(self.tenant, instant[:10]),
+            "pk": keys.change_log_pk(self.tenant, instant[:10], keys.log_shard_of(uuid)),
             "sk": keys.change_log_sk(instant, uuid, kind),
             "uuid": uuid,
             "kind": kind,

@@ -8,6 +8,7 @@ dated before the window (the one that carries its status into the window).
 from __future__ import annotations
 
 import bisect
+import heapq
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -32,6 +33,11 @@ class Change:
     uuid: str
     kind: str  # created | deleted | snapshot
     owner_key: str | None
+
+    @property
+    def key(self) -> str:
+        """Its change-log sort key: the order of one shard, and of the shards merged."""
+        return keys.change_log_sk(self.instant, self.uuid, self.kind)
 
 
 @dataclass(frozen=True)
@@ -63,9 +69,15 @@ class ConsumerHistory:
 
 
 def changes_on(table: Any, tenant: str, day: str) -> list[Change]:
-    """Every change-log item of one UTC day, oldest first."""
+    """Every change-log item of one UTC day (every shard), oldest first."""
+    shards = [changes_in_shard(table, tenant, day, shard) for shard in range(keys.LOG_SHARDS)]
+    return list(heapq.merge(*shards, key=lambda change: change.key))
+
+
+def changes_in_shard(table: Any, tenant: str, day: str, shard: int) -> list[Change]:
+    """The change-log items of one UTC day in one shard (every change of its consumers), oldest first."""
     request: dict[str, Any] = {
-        "KeyConditionExpression": Key("pk").eq(keys.change_log_pk(tenant, day)),
+        "KeyConditionExpression": Key("pk").eq(keys.change_log_pk(tenant, day, shard)),
         **projection("sk", "uuid", "kind", "owner_key"),
         "ConsistentRead": True,
     }

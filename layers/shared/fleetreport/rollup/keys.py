@@ -14,6 +14,12 @@ def status_pk(tenant: str, owner_key: str | None = None) -> str:
     return f"ST#{tenant}" if owner_key is None else f"ST#{tenant}#{owner_key}"
 
 
+def slice_pk(tenant: str, day: str) -> str:
+    """`SL#{tenant}#{day}`: the parts of a status day saved by a rollup that stopped mid-day (one item
+    per change-log shard, `sk` = the shard as two digits; rollup/slices.py)."""
+    return f"SL#{tenant}#{day}"
+
+
 def group_pk(app_id: str) -> str:
     return f"GT#{app_id}"
 

@@ -29,6 +29,7 @@ from fleetreport.rollup.groups import (
 )
 from fleetreport.rollup.names import projection
 from fleetreport.rollup.request import RollupRequest
+from fleetreport.rollup.slices import ItemsBudget
 from fleetreport.rollup.status import StatusRollup
 from fleetreport.storage.pages import query_items
 
@@ -86,6 +87,7 @@ class Rollup:
         now: datetime,
         out_of_time: Callable[[], bool] = lambda: False,
         progress: Progress | None = None,
+        items_limit: int | None = None,
     ) -> None:
         self.compliance = compliance
         self.rollups = rollups
@@ -93,6 +95,8 @@ class Rollup:
         self.apps = apps
         self.closed = last_closed_day(now)
         self.out_of_time = out_of_time
+        # Status-day items this invocation may read (a worker's unit, SPEC §9); None: no bound.
+        self.budget = ItemsBudget(items_limit) if items_limit is not None else None
         self.progress = progress or (lambda done, total, label: None)
         self._done = 0
         self._total = 0
@@ -124,13 +128,21 @@ class Rollup:
                 may_keep = (last, run.last_day)
             runs.mark_dirty(self.rollups, tenant, request.first)  # a crash mid-re-roll leaves it marked
             run = runs.read_run(self.rollups, tenant)
-        start = next_day(run.last_day) if run.last_day else self._first_consumer_day(tenant, last)
+        start = next_day(run.last_day) if run.last_day else run.first_day or self._first_day(tenant, last)
         if start is not None and run.dirty_from is not None:
             start = min(start, run.dirty_from)
         status_end = max(last, run.last_day) if run.last_day else last
         status_days = list(day_range(start, status_end)) if start else []
         groups, group_days = self._plan_groups(tenant, run, last)
         return TenantPlan(tenant, run, status_days, group_days, groups, may_keep)
+
+    def _first_day(self, tenant: str, last: str) -> str | None:
+        """The first rollup's first day, kept in the run state: a unit that stops before its first day
+        is written does not read every consumer again on redelivery."""
+        day = self._first_consumer_day(tenant, last)
+        if day is not None:
+            runs.remember_first_day(self.rollups, tenant, day)
+        return day
 
     def _first_consumer_day(self, tenant: str, last: str) -> str | None:
         """First rollup of a tenant: nothing happens before the earliest `created` or snapshot. Costs two
@@ -177,7 +189,7 @@ class Rollup:
     # ------------------------------------------------------------------ execution
     def execute(self, plan: TenantPlan) -> TenantSummary:
         summary = TenantSummary(plan.tenant)
-        status = StatusRollup(self.compliance, self.rollups, plan.tenant)
+        status = StatusRollup(self.compliance, self.rollups, plan.tenant, run=plan.run, budget=self.budget)
         if self._roll_status(plan, status, summary) and self._roll_groups(plan, summary):
             self._clean(plan, summary)
         plan.groups = None  # one tenant's groups in memory at a time
@@ -219,8 +231,13 @@ class Rollup:
                 summary.complete = False
                 return False
             outcome = status.roll_day(day, rerolling=rerolling)
+            if outcome is None:  # out of items: the day's parts so far are saved for the next unit
+                summary.complete = False
+                return False
             if outcome.changes or index == len(plan.status_days) - 1:
                 runs.advance(self.rollups, plan.tenant, "last_day", day)
+            if plan.run.dirty_from is not None and plan.run.dirty_from <= day:
+                runs.move_dirty_past(self.rollups, plan.tenant, plan.run.dirty_version, day)
             summary.status_days.append(day)
             summary.changes += outcome.changes
             summary.status_items += outcome.items

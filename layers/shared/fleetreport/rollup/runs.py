@@ -3,7 +3,9 @@
 Attributes: `last_day` (status rolled through this UTC day), `dirty_from` (earliest day whose status
 rollups are stale: a late event landed there), `dirty_version` (bumped by every mark, so a run that
 started before a mark never clears it), `groups_day` (group items written through this day; those
-days are final) and `groups_clean` (hour counters removed from the groups through this day).
+days are final), `groups_clean` (hour counters removed from the groups through this day) and
+`sliced_day` (a status day whose shards' parts were saved by a rollup that stopped mid-day) and
+`first_day` (the tenant's first day with consumers, found once by its first rollup).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from fleetreport.rollup import keys
-from fleetreport.rollup.days import previous_day
+from fleetreport.rollup.days import next_day, previous_day
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,8 @@ class RunState:
     dirty_version: int = 0
     groups_day: str | None = None
     groups_clean: str | None = None
+    sliced_day: str | None = None
+    first_day: str | None = None
 
     @property
     def status_through(self) -> str | None:
@@ -47,6 +51,8 @@ def read_run(rollups: Any, tenant: str) -> RunState:
         dirty_version=int(item.get("dirty_version", 0)),
         groups_day=item.get("groups_day"),
         groups_clean=item.get("groups_clean"),
+        sliced_day=item.get("sliced_day"),
+        first_day=item.get("first_day"),
     )
 
 
@@ -103,6 +109,44 @@ def clear_dirty(rollups: Any, tenant: str, seen_version: int) -> bool:
             raise
         return False
     return True
+
+
+def remember_first_day(rollups: Any, tenant: str, day: str) -> None:
+    """Keep what a first rollup found (a read of every consumer) for its redeliveries."""
+    rollups.update_item(
+        Key=run_key(tenant),
+        UpdateExpression="SET first_day = :day",
+        ExpressionAttributeValues={":day": day},
+    )
+
+
+def move_dirty_past(rollups: Any, tenant: str, seen_version: int, day: str) -> None:
+    """`day` is rolled again: a unit that stops after it starts from the next day, not from the same
+    dirty day forever. Only if no mark arrived since the run read the state (then it stays)."""
+    try:
+        rollups.update_item(
+            Key=run_key(tenant),
+            UpdateExpression="SET dirty_from = :next",
+            ConditionExpression="dirty_version = :seen AND dirty_from <= :day",
+            ExpressionAttributeValues={":next": next_day(day), ":seen": seen_version, ":day": day},
+        )
+    except ClientError as error:
+        if not _condition_failed(error):
+            raise
+
+
+def clear_sliced(rollups: Any, tenant: str, day: str) -> None:
+    """Forget `sliced_day` once that day is written (another day's mark stays)."""
+    try:
+        rollups.update_item(
+            Key=run_key(tenant),
+            UpdateExpression="REMOVE sliced_day",
+            ConditionExpression="sliced_day = :day",
+            ExpressionAttributeValues={":day": day},
+        )
+    except ClientError as error:
+        if not _condition_failed(error):
+            raise
 
 
 def _condition_failed(error: ClientError) -> bool:

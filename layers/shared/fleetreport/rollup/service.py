@@ -25,8 +25,10 @@ def run_rollup(
     remaining_ms: Callable[[], int] | None = None,
     progress: Progress | None = None,
     now: datetime | None = None,
+    items_limit: int | None = None,
 ) -> dict[str, Any]:
-    """Roll up what `event` asks for; a payload it cannot read answers `{"error": ...}` (no retry helps)."""
+    """Roll up what `event` asks for; a payload it cannot read answers `{"error": ...}` (no retry helps).
+    `items_limit` bounds the status-day items read (a fan-out unit); past it the run is unfinished."""
     try:
         request = parse_request(event)
     except InvalidRollupRequest as error:
@@ -40,6 +42,7 @@ def run_rollup(
         now=now or utc_now(),
         out_of_time=_deadline(remaining_ms),
         progress=progress,
+        items_limit=items_limit,
     )
     return rollup.run(request)
 

@@ -14,8 +14,9 @@ from typing import Any
 
 from boto3.dynamodb.conditions import Key
 
+from fleetreport.compliance.keys import LOG_SHARDS
 from fleetreport.compliance.trend import after_deletion_day
-from fleetreport.rollup import keys
+from fleetreport.rollup import keys, slices
 from fleetreport.rollup.counting import (
     Counts,
     Deltas,
@@ -26,8 +27,10 @@ from fleetreport.rollup.counting import (
     touched_partitions,
 )
 from fleetreport.rollup.days import END_LABEL, LABELS, day_start, instant_before, last_ms_before
-from fleetreport.rollup.history import Change, ConsumerHistory, changes_on, load_histories
+from fleetreport.rollup.history import Change, ConsumerHistory, changes_in_shard, load_histories
 from fleetreport.rollup.names import projection
+from fleetreport.rollup.runs import RunState
+from fleetreport.rollup.slices import DayPart, ItemsBudget
 
 
 @dataclass(frozen=True)
@@ -41,10 +44,20 @@ class DayOutcome:
 class StatusRollup:
     """One tenant's status rollups, rolled day after day in ascending order."""
 
-    def __init__(self, compliance: Any, rollups: Any, tenant: str) -> None:
+    def __init__(
+        self,
+        compliance: Any,
+        rollups: Any,
+        tenant: str,
+        *,
+        run: RunState | None = None,
+        budget: ItemsBudget | None = None,
+    ) -> None:
         self.compliance = compliance
         self.rollups = rollups
         self.tenant = tenant
+        self.run = run  # the tenant's run state when the rollup started: parts saved by an earlier one
+        self.budget = budget  # None: the whole day in one go (the CLI, the local stack, backfills)
         self._ends: dict[Partition, Counts] = {}  # each partition's counts at the end of the last day rolled
         self._stored_ends: dict[Partition, Counts] = {}  # the same, by the items this run replaced
         self._last_rolled: str | None = None
@@ -60,33 +73,68 @@ class StatusRollup:
         self._ends.clear()
         self._stored_ends.clear()
 
-    def roll_day(self, day: str, *, rerolling: bool) -> DayOutcome:
+    def roll_day(self, day: str, *, rerolling: bool) -> DayOutcome | None:
         """Write day `day`'s items; `rerolling` (the day may hold items already) also deletes owner
         partitions an earlier computation wrote for it and this one does not, and remembers the ends
-        of the items it replaces (see `converged`)."""
+        of the items it replaces (see `converged`). With an items budget, None when it ran out before
+        the day's last shard: the parts computed are saved and the next invocation continues them."""
         if self._last_rolled is not None and day <= self._last_rolled:
             raise ValueError("days must be rolled in ascending order")
+        resumed = self.run is not None and self.run.sliced_day == day
+        saved = slices.load(self.rollups, self.tenant, day, self._version) if resumed else {}
+        computed: dict[int, DayPart] = {}
+        for shard in range(LOG_SHARDS):
+            if shard in saved:
+                continue
+            if self.budget is not None and not self.budget.room_for_another():
+                slices.save(self.rollups, self.tenant, day, self._version, computed)
+                return None
+            computed[shard] = self._shard_part(day, shard)
+            if self.budget is not None:
+                self.budget.spend(computed[shard].items_read)
         self._last_rolled = day
-        changes = changes_on(self.compliance, self.tenant, day)
+        whole = slices.total([*saved.values(), *computed.values()])
+        outcome = self._write_day(day, whole, rerolling) if whole.changes else DayOutcome(day, 0, 0, 0)
+        if resumed:
+            slices.forget(self.rollups, self.tenant, day)
+        return outcome
+
+    @property
+    def _version(self) -> int:
+        return self.run.dirty_version if self.run is not None else 0
+
+    def _shard_part(self, day: str, shard: int) -> DayPart:
+        """What the consumers of one change-log shard contribute to `day` (their changes, lifetimes and
+        snapshots are read; nobody else's)."""
+        changes = changes_in_shard(self.compliance, self.tenant, day, shard)
         if not changes:
-            return DayOutcome(day, 0, 0, 0)
-        end_of_day = last_ms_before(day, END_LABEL)
-        histories = load_histories(self.compliance, self.tenant, changes, day_start(day), end_of_day)
-        deltas = deltas_at(
-            histories.values(), instant_before(day), [last_ms_before(day, label) for label in LABELS]
+            return DayPart()
+        histories = load_histories(
+            self.compliance, self.tenant, changes, day_start(day), last_ms_before(day, END_LABEL)
         )
-        bounds = snapshot_bounds(changes, histories)
-        partitions = touched_partitions(deltas) | set(bounds) | {None}
+        snapshots = sum(len(history.sort_keys) for history in histories.values())
+        return DayPart(
+            changes=len(changes),
+            consumers=len(histories),
+            items_read=len(changes) + len(histories) + snapshots,
+            deltas=deltas_at(
+                histories.values(), instant_before(day), [last_ms_before(day, label) for label in LABELS]
+            ),
+            bounds=snapshot_bounds(changes, histories),
+        )
+
+    def _write_day(self, day: str, whole: DayPart, rerolling: bool) -> DayOutcome:
+        partitions = touched_partitions(whole.deltas) | set(whole.bounds) | {None}
         owners = sorted(partition for partition in partitions if partition is not None)
         if rerolling:
             self._replace(day, set(owners))
         for partition in [None, *owners]:
-            item = self._item(day, partition, deltas, bounds.get(partition))
+            item = self._item(day, partition, whole.deltas, whole.bounds.get(partition))
             if partition is None:
                 item["owners"] = owners
             self.rollups.put_item(Item=item)
             self._ends[partition] = item["end"]
-        return DayOutcome(day, len(changes), len(histories), len(owners) + 1)
+        return DayOutcome(day, whole.changes, whole.consumers, len(owners) + 1)
 
     def _item(
         self, day: str, partition: Partition, deltas: list[Deltas], bounds: tuple[str, str] | None

@@ -15,6 +15,8 @@ state, 1-2 counts items, and — only while the rollup is behind — the changes
 from __future__ import annotations
 
 import bisect
+import heapq
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -126,22 +128,34 @@ class StatusCounts:
         return first, self._last_live_snapshot(live_days, up_to) or rolled_last
 
     def _last_live_snapshot(self, days: list[str], up_to: str) -> str | None:
-        """The newest snapshot change of the partition in `days` up to `up_to`: the change logs read
-        newest first, a few items a page, stopping at the first one (not the days' every change)."""
+        """The newest snapshot change of the partition in `days` up to `up_to`: the change-log shards
+        read newest first and merged, stopping at the first one (not the days' every change)."""
         for day in reversed(days):
-            request: dict[str, Any] = {
-                "KeyConditionExpression": Key("pk").eq(compliance_keys.change_log_pk(self.tenant, day))
-                & Key("sk").lt(compliance_keys.at_or_before(up_to)),
-                "ScanIndexForward": False,
-                "ConsistentRead": True,
-                "Limit": NEWEST_PAGE,
-                **projection("sk", "uuid", "kind", "owner_key"),
-            }
-            for item in query_items(self.compliance, request):
-                change = change_from_item(item)
+            newest_first = [
+                self._newest_changes(day, shard, up_to) for shard in range(compliance_keys.LOG_SHARDS)
+            ]
+            for change in heapq.merge(*newest_first, key=lambda change: change.key, reverse=True):
                 if self._counts_snapshot(change, up_to):
                     return change.instant
         return None
+
+    def _newest_changes(self, day: str, shard: int, up_to: str) -> Iterator[Change]:
+        """One shard's changes newest first: its newest alone (every shard is asked), then pages."""
+        request: dict[str, Any] = {
+            "KeyConditionExpression": Key("pk").eq(compliance_keys.change_log_pk(self.tenant, day, shard))
+            & Key("sk").lt(compliance_keys.at_or_before(up_to)),
+            "ScanIndexForward": False,
+            "ConsistentRead": True,
+            "Limit": 1,
+            **projection("sk", "uuid", "kind", "owner_key"),
+        }
+        while True:
+            answer = self.compliance.query(**request)
+            for item in answer.get("Items", []):
+                yield change_from_item(item)
+            if "LastEvaluatedKey" not in answer:
+                return
+            request = {**request, "ExclusiveStartKey": answer["LastEvaluatedKey"], "Limit": NEWEST_PAGE}
 
     def _counts_snapshot(self, change: Change, up_to: str) -> bool:
         """A snapshot of the partition up to `up_to`, not dated on or after its consumer's deletion day

@@ -1,0 +1,134 @@
+"""A status day rolled in bounded slices (SPEC §9: no unit reads more than 50,000 items).
+
+The change log of a tenant-day is sharded by consumer; a fan-out unit with an items budget takes the
+day a shard at a time, saves the parts it computed when the next would not fit, and its redelivery
+continues them. The totals must be those of the day rolled in one go and of a count by hand."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from compliance_support import change_log, compliance, consumer_created, load
+from fleetreport.compliance.keys import LOG_SHARDS, log_shard_of
+from fleetreport.rollup.days import last_closed_day
+from fleetreport_local.poller import sqs_records
+from rollup_support import counting_reads, roll, rollup_items
+
+CONSUMERS = 60
+BUDGET = 30  # items a unit may read for status days: a few shards of this day each
+
+
+def day_of_changes(stack: Any) -> tuple[str, dict[str | None, Counter[str]]]:
+    """A closed day on which CONSUMERS consumers are created and report; its end counts by hand."""
+    day = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=2)
+    events, expected = [], {None: Counter[str](), "acme": Counter[str](), "globex": Counter[str]()}
+    for number in range(CONSUMERS):
+        moment = (day + timedelta(minutes=7 * number)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+        owner, status = ("acme", "globex")[number % 2], ("valid", "invalid", "partial")[number % 3]
+        events += [
+            consumer_created(f"c{number}", moment, owner),
+            compliance(f"c{number}", moment, status, owner_key=owner),
+        ]
+        expected[None][status] += 1
+        expected[owner][status] += 1
+    load(stack, "t1", events)
+    return day.date().isoformat(), expected
+
+
+def unit_event(message_id: str) -> dict[str, Any]:
+    message = {"MessageId": message_id, "ReceiptHandle": "r", "Body": json.dumps({"tenants": ["t1"]})}
+    return sqs_records([message], "arn:aws:sqs:us-east-1:123456789012:rollup-units")
+
+
+def run_units_until_done(stack: Any, limit: int = 50) -> list[int]:
+    """Deliver t1's unit until it succeeds (as SQS redelivers a failed record); items read by each."""
+    reads = []
+    for delivery in range(limit):
+        with counting_reads() as counter:
+            answer = stack.invoke("RollupFunction", unit_event(f"m-{delivery}"))
+        reads.append(counter.items)
+        if answer == {"batchItemFailures": []}:
+            return reads
+        assert answer == {"batchItemFailures": [{"itemIdentifier": f"m-{delivery}"}]}
+    raise AssertionError(f"unit unfinished after {limit} deliveries")
+
+
+def ends(stack: Any, day: str) -> dict[str, dict[str, Any]]:
+    return {
+        item["pk"]: item for item in rollup_items(stack) if item["pk"].startswith("ST#") and item["sk"] == day
+    }
+
+
+def test_a_consumers_changes_share_one_shard_and_consumers_spread(stack: Any) -> None:
+    day, _ = day_of_changes(stack)
+    logged = change_log(stack, "t1", day)
+    assert len(logged) == 2 * CONSUMERS
+    by_pk: dict[str, set[str]] = {}
+    table = stack.table("ComplianceTable")
+    for item in table.scan()["Items"]:
+        if item["pk"].startswith(f"L#t1#{day}"):
+            by_pk.setdefault(item["pk"], set()).add(item["uuid"])
+    for pk, uuids in by_pk.items():
+        shard = int(pk.split("@")[1]) if "@" in pk else 0
+        assert {log_shard_of(uuid) for uuid in uuids} == {shard}, pk
+    assert len(by_pk) > LOG_SHARDS // 2  # 60 consumers reach most of the 16 shards
+
+
+def test_a_day_rolled_in_slices_equals_the_day_rolled_at_once_and_the_count_by_hand(
+    stack: Any, settings_env: Any
+) -> None:
+    day, expected = day_of_changes(stack)
+    settings_env(ROLLUP_UNIT_ITEMS=str(BUDGET))
+    reads = run_units_until_done(stack)
+    assert len(reads) > 2  # the day took several deliveries
+    sliced = ends(stack, day)
+    assert {pk: item["end"] for pk, item in sliced.items()} == {
+        "ST#t1": dict(expected[None]),
+        "ST#t1#acme": dict(expected["acme"]),
+        "ST#t1#globex": dict(expected["globex"]),
+    }
+    assert not [item for item in rollup_items(stack) if item["pk"].startswith("SL#")]  # parts deleted
+    run = stack.table("RollupsTable").get_item(Key={"pk": "RUN", "sk": "t1"})["Item"]
+    assert "sliced_day" not in run and run["last_day"] == last_closed_day(datetime.now(UTC))
+
+    roll(datetime.now(UTC), {"from": day, "to": day})  # the same day in one go (no budget)
+    assert ends(stack, day) == sliced  # every quarter-hour of every partition, bounds included
+
+
+def test_each_delivery_reads_about_its_budget_not_the_day(stack: Any, settings_env: Any) -> None:
+    day, _ = day_of_changes(stack)
+    shards = Counter(log_shard_of(item["uuid"]) for item in change_log(stack, "t1", day))
+    # a shard's items: its changes, its consumers' rows and snapshots (2 changes = 2 of 4 items a consumer)
+    largest_shard = 2 * max(shards.values())
+    settings_env(ROLLUP_UNIT_ITEMS=str(BUDGET))
+    reads = run_units_until_done(stack)
+    whole_day = 4 * CONSUMERS
+    overhead = 12  # run state, registries, previous ends, the saved parts read back
+    bound = BUDGET + largest_shard + overhead
+    assert max(reads[1:]) <= bound < whole_day, (reads, largest_shard)
+    # a tenant's first rollup also finds its first day (2 items a consumer), once: kept in the run state
+    assert reads[0] <= bound + 2 * CONSUMERS, reads
+
+
+def test_a_late_event_between_deliveries_is_not_lost_in_a_saved_part(stack: Any, settings_env: Any) -> None:
+    day, expected = day_of_changes(stack)
+    settings_env(ROLLUP_UNIT_ITEMS=str(BUDGET))
+    first = stack.invoke("RollupFunction", unit_event("m-first"))
+    assert first == {"batchItemFailures": [{"itemIdentifier": "m-first"}]}
+    assert [item for item in rollup_items(stack) if item["pk"].startswith("SL#")]  # parts saved
+    # every consumer turns invalid late in the day, after some parts were computed (through the
+    # events API, which marks the closed day dirty)
+    late = f"{day}T23:00:00.000Z"
+    owners = [("acme", "globex")[n % 2] for n in range(CONSUMERS)]
+    events = [compliance(f"c{n}", late, "invalid", owner_key=owners[n]) for n in range(CONSUMERS)]
+    for start in range(0, CONSUMERS, 20):
+        answer = stack.http(
+            "POST", "/events", headers=stack.auth(role="ingest", owner="t1"), body=events[start : start + 20]
+        )
+        assert answer.status < 300, answer.json()
+    run_units_until_done(stack)  # the saved parts predate the late events: computed again
+    assert ends(stack, day)["ST#t1"]["end"] == {"invalid": CONSUMERS}
+    assert ends(stack, day)["ST#t1#acme"]["end"] == {"invalid": sum(expected["acme"].values())}
