@@ -11,12 +11,16 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import boto3
 from compliance_support import change_log, compliance, consumer_created, load
 from fleetreport.compliance.keys import LOG_SHARDS, log_shard_of
 from fleetreport.rollup.days import last_closed_day
+from fleetreport.rollup.fanout import MAX_CONTINUATIONS
+from fleetreport.settings import get_settings
 from fleetreport_local.poller import sqs_records
 from rollup_support import counting_reads, roll, rollup_items
 
+QUEUE_ARN = "arn:aws:sqs:us-east-1:123456789012:rollup-units"
 CONSUMERS = 60
 BUDGET = 30  # items a unit may read for status days: a few shards of this day each
 
@@ -38,21 +42,37 @@ def day_of_changes(stack: Any) -> tuple[str, dict[str | None, Counter[str]]]:
     return day.date().isoformat(), expected
 
 
-def unit_event(message_id: str) -> dict[str, Any]:
-    message = {"MessageId": message_id, "ReceiptHandle": "r", "Body": json.dumps({"tenants": ["t1"]})}
-    return sqs_records([message], "arn:aws:sqs:us-east-1:123456789012:rollup-units")
+def unit_event(message_id: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+    payload = json.dumps(body or {"tenants": ["t1"]})
+    return sqs_records([{"MessageId": message_id, "ReceiptHandle": "r", "Body": payload}], QUEUE_ARN)
+
+
+def queued() -> list[dict[str, Any]]:
+    """Take every message off the rollup queue (the continuations units sent)."""
+    sqs, url = boto3.client("sqs"), get_settings().rollup_queue_url
+    messages: list[dict[str, Any]] = []
+    while batch := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
+        messages += batch
+        sqs.delete_message_batch(
+            QueueUrl=url, Entries=[{"Id": m["MessageId"], "ReceiptHandle": m["ReceiptHandle"]} for m in batch]
+        )
+    return messages
 
 
 def run_units_until_done(stack: Any, limit: int = 50) -> list[int]:
-    """Deliver t1's unit until it succeeds (as SQS redelivers a failed record); items read by each."""
-    reads = []
-    for delivery in range(limit):
+    """Deliver t1's unit, then each continuation it sends to the queue, until none follows; every
+    record succeeds (an unfinished unit goes on through a new message). Items read by each."""
+    reads, event = [], unit_event("m-0")
+    for _ in range(limit):
         with counting_reads() as counter:
-            answer = stack.invoke("RollupFunction", unit_event(f"m-{delivery}"))
+            answer = stack.invoke("RollupFunction", event)
         reads.append(counter.items)
-        if answer == {"batchItemFailures": []}:
+        assert answer == {"batchItemFailures": []}
+        following = queued()
+        if not following:
             return reads
-        assert answer == {"batchItemFailures": [{"itemIdentifier": f"m-{delivery}"}]}
+        assert [json.loads(m["Body"]) for m in following] == [{"tenants": ["t1"], "continuation": len(reads)}]
+        event = sqs_records(following, QUEUE_ARN)
     raise AssertionError(f"unit unfinished after {limit} deliveries")
 
 
@@ -116,8 +136,8 @@ def test_each_delivery_reads_about_its_budget_not_the_day(stack: Any, settings_e
 def test_a_late_event_between_deliveries_is_not_lost_in_a_saved_part(stack: Any, settings_env: Any) -> None:
     day, expected = day_of_changes(stack)
     settings_env(ROLLUP_UNIT_ITEMS=str(BUDGET))
-    first = stack.invoke("RollupFunction", unit_event("m-first"))
-    assert first == {"batchItemFailures": [{"itemIdentifier": "m-first"}]}
+    assert stack.invoke("RollupFunction", unit_event("m-first")) == {"batchItemFailures": []}
+    assert len(queued()) == 1  # its continuation (dropped: the unit is delivered again below)
     assert [item for item in rollup_items(stack) if item["pk"].startswith("SL#")]  # parts saved
     # every consumer turns invalid late in the day, after some parts were computed (through the
     # events API, which marks the closed day dirty)
@@ -132,3 +152,18 @@ def test_a_late_event_between_deliveries_is_not_lost_in_a_saved_part(stack: Any,
     run_units_until_done(stack)  # the saved parts predate the late events: computed again
     assert ends(stack, day)["ST#t1"]["end"] == {"invalid": CONSUMERS}
     assert ends(stack, day)["ST#t1#acme"]["end"] == {"invalid": sum(expected["acme"].values())}
+
+
+def test_a_reroll_goes_on_as_a_catch_up_and_a_unit_stops_chaining_at_the_cap(
+    stack: Any, settings_env: Any
+) -> None:
+    day, _ = day_of_changes(stack)
+    settings_env(ROLLUP_UNIT_ITEMS=str(BUDGET))
+    reroll = {"tenants": ["t1"], "from": day, "to": day}
+    assert stack.invoke("RollupFunction", unit_event("m-re", reroll)) == {"batchItemFailures": []}
+    # asking for the range again would mark it dirty again and throw the saved parts away
+    assert [json.loads(m["Body"]) for m in queued()] == [{"tenants": ["t1"], "continuation": 1}]
+    last = {"tenants": ["t1"], "continuation": MAX_CONTINUATIONS}
+    answer = stack.invoke("RollupFunction", unit_event("m-last", last))
+    assert answer == {"batchItemFailures": [{"itemIdentifier": "m-last"}]}  # SQS retries, then the DLQ
+    assert queued() == []

@@ -11,7 +11,7 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from fleetreport.compliance.timefmt import utc_now
-from fleetreport.rollup.fanout import consume_units
+from fleetreport.rollup.fanout import consume_units, enqueue
 from fleetreport.rollup.lag import rollup_lag_hours
 from fleetreport.rollup.request import InvalidRollupRequest, parse_request
 from fleetreport.rollup.service import dispatch_rollup, run_rollup
@@ -26,11 +26,14 @@ metrics = Metrics()
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     remaining = getattr(context, "get_remaining_time_in_millis", None)
     if _is_sqs_batch(event):
-        limit = get_settings().rollup_unit_items  # a unit is a bounded slice (SPEC §9)
+        settings = get_settings()
+        limit = settings.rollup_unit_items  # a unit is a bounded slice (SPEC §9)
+        queue_url = settings.rollup_queue_url
         return consume_units(
             event,
             context,
             lambda unit: _summarised(run_rollup(unit, remaining_ms=remaining, items_limit=limit)),
+            (lambda unit: enqueue(queue_url, [unit])) if queue_url else None,
         )
     queue_url = get_settings().rollup_queue_url
     if queue_url and _is_fleet_run(event):

@@ -1,12 +1,15 @@
 """Rollup fan-out (SPEC §9): the scheduled run enqueues one unit per tenant; workers roll the units.
 
-A unit is one tenant's rollup request (`{"tenants": [tenant]}`, plus the run's `date`/`from`/`to`).
+A unit is one tenant's rollup request (`{"tenants": [tenant]}`, plus the run's `date`/`from`/`to`),
+bounded by the worker's items budget (rollup/slices.py) and deadline.
 A tenant is the unit of parallelism because its days roll in order (each day's counts continue the
 day before); the units of different tenants share nothing, so one tenant's failure fails only its
-own SQS record (partial batch response) and delays no other. Progress is saved after every day, so a
-unit cut short by the worker's deadline reports itself unfinished, its record fails, and the
-redelivered unit continues where it stopped; after the queue's maxReceiveCount it is dead-lettered
-(and alarmed). The dispatcher runs hourly: a unit that found nothing to do costs a few reads.
+own SQS record (partial batch response) and delays no other. Progress is saved after every day (and
+every shard of a big day), so a unit cut short by its budget or deadline sends its continuation to
+the queue and succeeds: the next part starts at once, not after the visibility timeout. A unit that
+fails, or stops without progress, fails its record: SQS delivers it again, and after the queue's
+maxReceiveCount it is dead-lettered (and alarmed). The dispatcher runs hourly: a unit that found
+nothing to do costs a few reads.
 """
 
 from __future__ import annotations
@@ -25,6 +28,9 @@ from fleetreport.rollup.request import parse_request
 from fleetreport.storage.aws import sqs
 
 SEND_BATCH = 10  # SQS SendMessageBatch's limit
+# Continuations one unit may chain (each after progress): a 100,000-change day takes ~8 at 40,000
+# items a unit; past this the record fails and the queue's retries and dead-letter queue take over.
+MAX_CONTINUATIONS = 50
 _SEND_ATTEMPTS = 3
 
 
@@ -79,11 +85,28 @@ def lag_hours(rollups: Any, tenants: list[str], now: datetime) -> float:
     return round(max(0.0, (now - closed_at).total_seconds() / 3600), 2)
 
 
+def continuation(unit: dict[str, Any]) -> dict[str, Any] | None:
+    """The unit that goes on where an unfinished one stopped, or None past MAX_CONTINUATIONS. A plain
+    catch-up of its tenants: a re-roll's first delivery already marked its range dirty, and asking
+    again would mark it again and throw away the parts saved so far."""
+    hops = unit.get("continuation", 0)
+    hops = hops if isinstance(hops, int) and not isinstance(hops, bool) else 0
+    if hops >= MAX_CONTINUATIONS:
+        return None
+    return {"tenants": unit.get("tenants"), "continuation": hops + 1}
+
+
 def consume_units(
-    event: dict[str, Any], context: Any, roll: Callable[[dict[str, Any]], dict[str, Any]]
+    event: dict[str, Any],
+    context: Any,
+    roll: Callable[[dict[str, Any]], dict[str, Any]],
+    go_on: Callable[[dict[str, Any]], None] | None = None,
 ) -> dict[str, Any]:
     """Roll each unit of an SQS batch with `roll` (payload -> summary); failed units are reported as
-    batch item failures, the others are done."""
+    batch item failures, the others are done. A unit that stopped at its items budget or deadline after
+    making progress is handed to `go_on` (a new message, taken at once) and its record succeeds;
+    without progress (or `go_on`, or past MAX_CONTINUATIONS) its record fails and SQS delivers it
+    again after the visibility timeout (dead-lettered after the queue's maxReceiveCount)."""
     processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
     def handle(record: SQSRecord) -> dict[str, Any]:
@@ -95,7 +118,10 @@ def consume_units(
         if "error" in summary:
             raise UnitRefused(f"unit {record.message_id}: {summary['error']}")
         if not summary["complete"]:
-            raise UnitUnfinished(f"unit {record.message_id}: out of time, continues on redelivery")
+            following = continuation(unit) if summary.get("progressed") else None
+            if go_on is None or following is None:
+                raise UnitUnfinished(f"unit {record.message_id}: unfinished, continues on redelivery")
+            go_on(following)
         return summary
 
     return dict(

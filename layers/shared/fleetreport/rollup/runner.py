@@ -109,6 +109,8 @@ class Rollup:
         return {
             "closed_day": self.closed,
             "complete": all(summary.complete for summary in summaries),
+            # a day written or a part of one computed: an unfinished unit may go on at once
+            "progressed": self._done > 0 or (self.budget is not None and self.budget.read > 0),
             "tenants": [summary.as_dict() for summary in summaries],
         }
 
