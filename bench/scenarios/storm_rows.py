@@ -104,20 +104,36 @@ def _fanout_row(sizes: list[str]) -> Row:
     measured = ", ".join(
         f"{u['changes']} changes: {u['items_read']} items, {u['seconds']:.2f} s" for u in result["units"]
     )
+    burst = result["burst"]
+    sliced = (
+        f"; a day of {2 * burst['consumers']:,} changes ({burst['day_items']:,} items) at a budget of "
+        f"{burst['budget']:,}: {burst['units']} units, max {burst['max_items_per_unit']:,} items, "
+        f"exact: {'yes' if burst['exact'] else 'NO'}"
+    )
     return Row(
         "storm",
         figure,
         FANOUT_BUDGET,
         measured=(
             f"max items per unit {result['max_items_per_unit']:,} (a tenant at 10x the mean day; "
-            f"{result['items_per_change']} items/change); "
+            f"{result['items_per_change']} items/change); W2's day (100,000 changes, "
+            f"{result['w2_day_items']:,} items): {result['w2_units']} units of ≤ "
+            f"{result['w2_max_items_per_unit']:,} items at the {result['w2_budget']:,} budget, "
+            f"~{result['w2_seconds']:,} s one after another; "
             f"makespan {result['makespan_seconds']:,} simulated s "
             f"(dispatch {result['dispatch_seconds']} s, mean unit {result['mean_unit_seconds']} s)"
         ),
-        reads=f"measured units: {measured}",
+        reads=f"measured units: {measured}{sliced}",
         rss=rss,
         checks=[
             ("max items per unit ≤ 50,000", bool(result["within_unit_budget"])),
+            ("W2's day: max items per unit ≤ 50,000", result["w2_max_items_per_unit"] <= 50_000),
+            (
+                "a sliced day: exact, each unit ≤ its budget + a shard",
+                bool(burst["exact"])
+                and burst["units"] > 1
+                and burst["max_items_per_unit"] <= burst["budget"] + burst["day_items"] // 8,
+            ),
             ("makespan ≤ 3 h", result["makespan_seconds"] <= 3 * 3600),
             rss_ok,
         ],
