@@ -18,9 +18,8 @@ from boto3.dynamodb.conditions import Key
 
 from fleetreport.compliance import keys
 from fleetreport.rollup.names import projection
-from fleetreport.storage.pages import query_items
+from fleetreport.storage.pages import batch_get, query_items
 
-BATCH_GET_LIMIT = 100
 # Extra items asked for per page once a consumer's first page did not reach the window's start.
 FOLLOW_UP_LIMIT = 25
 
@@ -110,19 +109,9 @@ def load_histories(
 
 def _consumer_lifetimes(table: Any, tenant: str, uuids: list[str]) -> Iterator[dict[str, Any]]:
     pk = keys.consumer_pk(tenant)
-    for start in range(0, len(uuids), BATCH_GET_LIMIT):
-        chunk = uuids[start : start + BATCH_GET_LIMIT]
-        pending: dict[str, Any] = {
-            table.name: {
-                "Keys": [{"pk": pk, "sk": keys.consumer_sk(uuid)} for uuid in chunk],
-                **projection("uuid", "created", "deleted"),
-                "ConsistentRead": True,
-            }
-        }
-        while pending:
-            answer = table.meta.client.batch_get_item(RequestItems=pending)
-            yield from answer.get("Responses", {}).get(table.name, [])
-            pending = answer.get("UnprocessedKeys") or {}
+    wanted = [{"pk": pk, "sk": keys.consumer_sk(uuid)} for uuid in uuids]
+    fields = projection("uuid", "created", "deleted")
+    yield from batch_get(table.meta.client, table.name, wanted, consistent=True, projection=fields)
 
 
 def _snapshots_back_to(
