@@ -20,6 +20,10 @@ APP_NAME = "Desktop XL"
 CURSOR_HOPS = 4  # the measured cursor page is the 5th page
 EXTRA = 10  # SPEC §9: ≤ limit + 10 items read for a page
 BUDGET = "items read ≤ limit + 10 for page 1 and cursor pages (index entries + full items); total from counts"
+WALK_NOTE = (
+    "walks the app's index partition (every entry, keys and filtered attributes only) to filter and "
+    "count, then reads its page whole"
+)
 DIMENSION_BUDGET = "may read the app's light index partition (cost reported)"
 
 
@@ -73,7 +77,7 @@ def _row(
         wall=f"{variant['ratio']:.1f}",
         rss=rss,
         checks=checks,
-        note="walks the app's light index partition (every entry) to filter and count" if walks else "",
+        note=WALK_NOTE if walks else "",
     )
 
 

@@ -106,8 +106,9 @@ def _fanout_row(sizes: list[str]) -> Row:
     )
     burst = result["burst"]
     sliced = (
-        f"; a day of {2 * burst['consumers']:,} changes ({burst['day_items']:,} items) at a budget of "
-        f"{burst['budget']:,}: {burst['units']} units, max {burst['max_items_per_unit']:,} items, "
+        f"; a day of {2 * burst['consumers']:,} changes at a budget of {burst['budget']:,} (a quarter "
+        f"of its size's first-rollup unit, {burst['day_items']:,} items): {burst['units']} units, "
+        f"max {burst['max_items_per_unit']:,} items, "
         f"exact: {'yes' if burst['exact'] else 'NO'}"
     )
     return Row(
@@ -116,7 +117,7 @@ def _fanout_row(sizes: list[str]) -> Row:
         FANOUT_BUDGET,
         measured=(
             f"max items per unit {result['max_items_per_unit']:,} (a tenant at 10x the mean day; "
-            f"{result['items_per_change']} items/change); W2's day (100,000 changes, "
+            f"{result['items_per_change']} items/change, a first rollup's); W2's day (100,000 changes, "
             f"{result['w2_day_items']:,} items): {result['w2_units']} units of ≤ "
             f"{result['w2_max_items_per_unit']:,} items at the {result['w2_budget']:,} budget, "
             f"~{result['w2_seconds']:,} s one after another; "
