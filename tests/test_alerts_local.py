@@ -1,7 +1,8 @@
 """Alerts on the local stack (SPEC §10): `fleetreport serve` wires the stream, the bus, the delivery
 queue and a real webhook; `fleetreport alerts tail` prints the signals. Every signal that HTTP alone
-can cause in real time (new, regressed, unmuted) goes end to end here; spikes need earlier hours and
-are covered through the consumer in tests/test_alerts_signals.py."""
+can cause in real time (new, regressed, unmuted) goes end to end here; spikes need earlier hours (a
+rolled-up baseline): tests/test_alerts_signals.py drives one through HTTP ingest on the in-process
+stack with a test clock."""
 
 from __future__ import annotations
 
