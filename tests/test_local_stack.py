@@ -95,7 +95,7 @@ def stop(served: Served) -> int:
     if served.process.poll() is None:
         served.process.send_signal(signal.SIGTERM)
     try:
-        return served.process.wait(timeout=15)
+        return served.process.wait(timeout=30)  # the stack waits ≤ 5 s for its pollers; CI may be busy
     except subprocess.TimeoutExpired:
         served.process.kill()
         raise

@@ -18,6 +18,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TextIO
@@ -145,8 +146,9 @@ class LocalStack:
         if self._serving is not None:
             self.server.shutdown()
         self.server.server_close()
+        deadline = time.monotonic() + 5  # one wait for them all (daemon threads: exit needs no join)
         for poller in self.pollers:
-            poller.join(timeout=5)
+            poller.join(timeout=max(0.0, deadline - time.monotonic()))
         if self.moto is not None:
             self.moto.stop()
 
