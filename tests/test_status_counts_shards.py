@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from boto3.dynamodb.conditions import Key
+from clock_support import RecordingClock
 from compliance_support import compliance, load
 from fleetreport import clock
 from fleetreport.compliance.counts import SHARDS, status_counts_at
@@ -17,19 +18,6 @@ from fleetreport.compliance.ingest import store_event
 from fleetreport.compliance.store import ComplianceWriter
 from fleetreport.compliance.timefmt import to_storage
 from fleetreport.storage.aws import dynamodb, table
-
-
-class RecordingClock:
-    """The wall clock's time; its sleeps are recorded, not slept."""
-
-    def __init__(self) -> None:
-        self.sleeps: list[float] = []
-
-    def now(self) -> datetime:
-        return datetime.now(UTC)
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
 
 
 @contextmanager

@@ -4,27 +4,14 @@ attributes when asked, unprocessed keys asked again after a backoff and a 503 wh
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from clock_support import RecordingClock
 from fleetreport import clock
 from fleetreport.errors import TemporarilyUnavailable
 from fleetreport.rollup.names import projection
 from fleetreport.storage.pages import batch_get
-
-
-class RecordingClock:
-    """The wall clock's time; its sleeps are recorded, not slept."""
-
-    def __init__(self) -> None:
-        self.sleeps: list[float] = []
-
-    def now(self) -> datetime:
-        return datetime.now(UTC)
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
 
 
 class Throttled:

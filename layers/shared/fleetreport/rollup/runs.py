@@ -62,16 +62,14 @@ def mark_dirty(rollups: Any, tenant: str, day: str) -> None:
     For the events path: call it when a change is dated on a UTC day before today. One conditional
     write lowers `dirty_from`; when an earlier day is already marked, only the version is bumped.
     """
-    try:
-        rollups.update_item(
-            Key=run_key(tenant),
-            UpdateExpression="SET dirty_from = :day ADD dirty_version :one",
-            ConditionExpression="attribute_not_exists(dirty_from) OR dirty_from > :day",
-            ExpressionAttributeValues={":day": day, ":one": 1},
-        )
-    except ClientError as error:
-        if not _condition_failed(error):
-            raise
+    lowered = _update_if(
+        rollups,
+        tenant,
+        "SET dirty_from = :day ADD dirty_version :one",
+        "attribute_not_exists(dirty_from) OR dirty_from > :day",
+        {":day": day, ":one": 1},
+    )
+    if not lowered:
         rollups.update_item(
             Key=run_key(tenant),
             UpdateExpression="ADD dirty_version :one",
@@ -81,34 +79,26 @@ def mark_dirty(rollups: Any, tenant: str, day: str) -> None:
 
 def advance(rollups: Any, tenant: str, attribute: str, day: str) -> None:
     """Move a progress pointer (`last_day`, `groups_day`, `groups_clean`) forward, never back."""
-    try:
-        rollups.update_item(
-            Key=run_key(tenant),
-            UpdateExpression="SET #attr = :day",
-            ConditionExpression="attribute_not_exists(#attr) OR #attr < :day",
-            ExpressionAttributeNames={"#attr": attribute},
-            ExpressionAttributeValues={":day": day},
-        )
-    except ClientError as error:
-        if not _condition_failed(error):
-            raise
+    _update_if(
+        rollups,
+        tenant,
+        "SET #attr = :day",
+        "attribute_not_exists(#attr) OR #attr < :day",
+        {":day": day},
+        {"#attr": attribute},
+    )
 
 
 def clear_dirty(rollups: Any, tenant: str, seen_version: int) -> bool:
     """Forget `dirty_from` unless a mark arrived since the run read the state (then the next run
     rolls from it again). Returns whether it was cleared."""
-    try:
-        rollups.update_item(
-            Key=run_key(tenant),
-            UpdateExpression="REMOVE dirty_from",
-            ConditionExpression="attribute_not_exists(dirty_version) OR dirty_version = :seen",
-            ExpressionAttributeValues={":seen": seen_version},
-        )
-    except ClientError as error:
-        if not _condition_failed(error):
-            raise
-        return False
-    return True
+    return _update_if(
+        rollups,
+        tenant,
+        "REMOVE dirty_from",
+        "attribute_not_exists(dirty_version) OR dirty_version = :seen",
+        {":seen": seen_version},
+    )
 
 
 def remember_first_day(rollups: Any, tenant: str, day: str) -> None:
@@ -123,31 +113,41 @@ def remember_first_day(rollups: Any, tenant: str, day: str) -> None:
 def move_dirty_past(rollups: Any, tenant: str, seen_version: int, day: str) -> None:
     """`day` is rolled again: a unit that stops after it starts from the next day, not from the same
     dirty day forever. Only if no mark arrived since the run read the state (then it stays)."""
-    try:
-        rollups.update_item(
-            Key=run_key(tenant),
-            UpdateExpression="SET dirty_from = :next",
-            ConditionExpression="dirty_version = :seen AND dirty_from <= :day",
-            ExpressionAttributeValues={":next": next_day(day), ":seen": seen_version, ":day": day},
-        )
-    except ClientError as error:
-        if not _condition_failed(error):
-            raise
+    _update_if(
+        rollups,
+        tenant,
+        "SET dirty_from = :next",
+        "dirty_version = :seen AND dirty_from <= :day",
+        {":next": next_day(day), ":seen": seen_version, ":day": day},
+    )
 
 
 def clear_sliced(rollups: Any, tenant: str, day: str) -> None:
     """Forget `sliced_day` once that day is written (another day's mark stays)."""
+    _update_if(rollups, tenant, "REMOVE sliced_day", "sliced_day = :day", {":day": day})
+
+
+def _update_if(
+    rollups: Any,
+    tenant: str,
+    update: str,
+    condition: str,
+    values: dict[str, Any],
+    names: dict[str, str] | None = None,
+) -> bool:
+    """One conditional UpdateItem of the tenant's run state; False when the condition did not hold."""
+    request: dict[str, Any] = {
+        "Key": run_key(tenant),
+        "UpdateExpression": update,
+        "ConditionExpression": condition,
+        "ExpressionAttributeValues": values,
+    }
+    if names:
+        request["ExpressionAttributeNames"] = names
     try:
-        rollups.update_item(
-            Key=run_key(tenant),
-            UpdateExpression="REMOVE sliced_day",
-            ConditionExpression="sliced_day = :day",
-            ExpressionAttributeValues={":day": day},
-        )
+        rollups.update_item(**request)
     except ClientError as error:
-        if not _condition_failed(error):
+        if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
             raise
-
-
-def _condition_failed(error: ClientError) -> bool:
-    return error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+        return False
+    return True
