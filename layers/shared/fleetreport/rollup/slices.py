@@ -6,9 +6,9 @@ status count, plus the first and last snapshot instants — is a `DayPart` compu
 alone, and the day is the sum of its shards' parts. A rollup invocation given an items budget takes
 a day a shard at a time; when the next shard would not fit, it saves the parts it computed
 (RollupsTable `SL#{tenant}#{day}`, one item per shard, with the run's `dirty_version`), records
-`sliced_day` in the run state and stops: the redelivered unit takes the remaining shards and writes
-the day from every part. A part saved under another `dirty_version` is computed again (a late event
-reached the day meanwhile); parts are deleted once the day is written.
+`sliced_day` in the run state and stops: its continuation (rollup/fanout.py) takes the remaining
+shards and writes the day from every part. A part saved under another `dirty_version` is computed
+again (a late event reached the day meanwhile); parts are deleted once the day is written.
 """
 
 from __future__ import annotations
