@@ -1,8 +1,9 @@
 """A status day rolled in bounded slices (SPEC §9: no unit reads more than 50,000 items).
 
 The change log of a tenant-day is sharded by consumer; a fan-out unit with an items budget takes the
-day a shard at a time, saves the parts it computed when the next would not fit, and its redelivery
-continues them. The totals must be those of the day rolled in one go and of a count by hand."""
+day a shard at a time, saves the parts it computed when the next would not fit, and sends its
+continuation to the queue, which takes them up. The totals must be those of the day rolled in one go
+and of a count by hand."""
 
 from __future__ import annotations
 
