@@ -15,7 +15,8 @@ export SAM_CLI_TELEMETRY := 0
 PORT ?= 3000
 SOURCES := $(shell find layers functions -name '*.py' -o -name 'requirements.txt' 2>/dev/null) template.yaml
 
-.PHONY: help venv run test test-fast check lint format build validate openapi bench bench-smoke clean browsers
+.PHONY: help venv run test test-fast check lint format build validate openapi bench bench-smoke clean browsers \
+	sam-env sam-local sam-invoke sam-lambda
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -38,6 +39,30 @@ run: venv ## serve the whole API on http://127.0.0.1:$(PORT) against an embedded
 	@touch $@
 
 build: .aws-sam/build.toml ## sam build (python3.12 from the venv, no Docker)
+
+# ---- sam local (Docker) against the running stack's storage: `make run` first (docs/local.md).
+SAM_PORT ?= 3001
+SAM_LAMBDA_PORT ?= 3002
+SAM_HOST ?=
+REPORT_KEY ?= $(FLEETREPORT_REPORT_KEY)
+# sam passes its own credentials and region into the containers: throwaway ones, the stack's region.
+SAM_LOCAL := env -u AWS_PROFILE -u AWS_SESSION_TOKEN AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing \
+	AWS_DEFAULT_REGION=us-east-1 $(BIN)/sam local
+SAM_FLAGS := --env-vars env.json --region us-east-1
+
+sam-env: venv ## env.json, sam's --env-vars for the running stack (SAM_HOST=IP overrides the host)
+	$(BIN)/fleetreport sam-env $(if $(SAM_HOST),--host $(SAM_HOST)) --output env.json
+
+sam-local: build sam-env ## sam local start-api (Docker) on :3001 (SAM_PORT) against the stack's storage
+	$(SAM_LOCAL) start-api $(SAM_FLAGS) --port $(SAM_PORT)
+
+sam-invoke: build sam-env ## sam local invoke FUNCTION=GroupsFunction EVENT=events/groups_list.json
+	@test -n "$(FUNCTION)" -a -n "$(EVENT)" || { echo "usage: make sam-invoke FUNCTION=LogicalId EVENT=events/FILE.json"; exit 2; }
+	sed -e "s/{{ADMIN_TOKEN}}/$$($(BIN)/fleetreport token)/g" -e "s/{{REPORT_KEY}}/$(REPORT_KEY)/g" \
+	  -e "s/{{TENANT}}/demo/g" $(EVENT) | $(SAM_LOCAL) invoke $(FUNCTION) -e - $(SAM_FLAGS)
+
+sam-lambda: build sam-env ## sam local start-lambda (Docker) on :3002 (SAM_LAMBDA_PORT)
+	$(SAM_LOCAL) start-lambda $(SAM_FLAGS) --port $(SAM_LAMBDA_PORT)
 
 validate: venv ## sam validate --lint
 	$(BIN)/sam validate --lint --template-file template.yaml
@@ -76,4 +101,4 @@ e2e: venv browsers ## the dashboard's end-to-end tests in headless Chromium agai
 	$(BIN)/pytest -m e2e tests/e2e
 
 clean: ## remove build output and local state
-	rm -rf .aws-sam .fleetreport .pytest_cache .mypy_cache .ruff_cache
+	rm -rf .aws-sam .fleetreport .pytest_cache .mypy_cache .ruff_cache env.json

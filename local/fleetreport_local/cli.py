@@ -9,6 +9,7 @@ one line (exit 1) — `--debug` shows the traceback of an unexpected one.
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import json
 import logging
 import os
@@ -31,6 +32,15 @@ TOP_EXAMPLES = examples(
 
 class HelpLayout(argparse.HelpFormatter):
     """Descriptions wrapped to the terminal as usual; the examples epilog kept exactly as written."""
+
+    def add_argument(self, action: argparse.Action) -> None:
+        """argparse measures subcommand names one indent shallower than it prints them, so a long one
+        (`send-event`) wraps onto a line of its own: measure them where they are printed."""
+        super().add_argument(action)
+        if isinstance(action, argparse._SubParsersAction) and action.help is not argparse.SUPPRESS:
+            names = [len(self._format_action_invocation(sub)) for sub in action._get_subactions()]
+            deepest = max(names, default=0) + self._current_indent + self._indent_increment
+            self._action_max_length = max(self._action_max_length, deepest)
 
     def _fill_text(self, text: str, width: int, indent: str) -> str:
         if text.startswith("examples:"):
@@ -70,6 +80,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", metavar="IP", help="loopback address (127.0.0.1)")
     serve.add_argument("--no-seed", dest="seed", action="store_false", help="start empty (no demo data)")
     serve.add_argument("-v", "--verbose", action="store_true", help="log one line per request on stderr")
+    serve.add_argument(
+        "--storage-host",
+        metavar="IP",
+        default=os.environ.get("STORAGE_HOST") or None,
+        help="moto also listens on IP, e.g. 172.17.0.1 for `sam local` on Linux (default: STORAGE_HOST)",
+    )
     serve.set_defaults(run=run_serve)
 
     token = subparsers.add_parser(
@@ -164,7 +180,17 @@ def run_serve(args: argparse.Namespace) -> int:
             port = int(os.environ.get("PORT") or 3000)
         except ValueError:
             return _usage_error("serve", f"PORT must be a port number (got {os.environ['PORT']!r})")
-    status = serve(host=args.host, port=port, seed=args.seed, verbose=args.verbose)
+    storage_hosts: tuple[str, ...] = ()
+    if args.storage_host:
+        try:
+            storage_hosts = (str(ipaddress.IPv4Address(args.storage_host)),)
+        except ValueError:
+            return _usage_error(
+                "serve", f"--storage-host must be an IPv4 address (got {args.storage_host!r})"
+            )
+    status = serve(
+        host=args.host, port=port, seed=args.seed, verbose=args.verbose, storage_hosts=storage_hosts
+    )
     # Everything is closed by now; tearing down the interpreter (moto imports a lot) takes seconds.
     sys.stdout.flush()
     sys.stderr.flush()

@@ -5,17 +5,22 @@ under concurrency); moto's in-memory backend takes no lock, so two threads' Upda
 and lose a count. Serializing DynamoDB requests restores the service's guarantee - and no more: a
 read-modify-write in our own code would still lose counts, as it would on AWS. Other services are left
 concurrent so a long-polling SQS receive never stalls the rest.
+
+It listens on 127.0.0.1, and on the same port of any `also_on` address (`fleetreport serve
+--storage-host 172.17.0.1`): `sam local` containers on Linux reach the host through the Docker bridge,
+never through its loopback. One app serves every address, so they share the data and the lock.
 """
 
 from __future__ import annotations
 
+import socket
 import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
-from werkzeug.serving import make_server
+from werkzeug.serving import BaseWSGIServer, make_server
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -33,19 +38,57 @@ def dynamodb_one_at_a_time(app: WsgiApp) -> WsgiApp:
 
 
 class EmbeddedMotoServer(ThreadedMotoServer):
-    def __init__(self) -> None:
-        super().__init__(ip_address="127.0.0.1", port=0, verbose=False)
+    def __init__(self, also_on: tuple[str, ...] = ()) -> None:
+        # 0.0.0.0 includes the loopback: then it is the one address (a second bind would collide)
+        everywhere = "0.0.0.0" in also_on
+        super().__init__(ip_address="0.0.0.0" if everywhere else "127.0.0.1", port=0, verbose=False)
+        self._app = dynamodb_one_at_a_time(DomainDispatcherApplication(create_backend_app))
+        self._also_on = () if everywhere else tuple(h for h in also_on if h != "127.0.0.1")
+        self._extra: list[BaseWSGIServer] = []
+
+    @property
+    def hosts(self) -> list[str]:
+        """Every address it listens on (the loopback first)."""
+        return [self._ip_address, *self._also_on]
+
+    def start(self) -> None:
+        """Start on 127.0.0.1 (a free port), then on that port of each `also_on` address; an address
+        that cannot be bound raises OSError after the server is stopped again."""
+        super().start()
+        _, port = self.get_host_and_port()
+        try:
+            for host in self._also_on:
+                _claim(host, port)  # werkzeug exits the process on a bind error: fail as OSError first
+                server = make_server(host, port, self._app, threaded=True, request_handler=MotoRequestHandler)
+                self._extra.append(server)
+                threading.Thread(target=server.serve_forever, name=f"moto-{host}", daemon=True).start()
+        except OSError:
+            self.stop()
+            raise
+
+    def stop(self) -> None:
+        for server in self._extra:
+            server.shutdown()
+            server.server_close()
+        self._extra.clear()
+        super().stop()
 
     @property
     def endpoint(self) -> str:
-        host, port = self.get_host_and_port()
-        return f"http://{host}:{port}"
+        _, port = self.get_host_and_port()
+        return f"http://127.0.0.1:{port}"
 
     def _server_entry(self) -> None:
         """ThreadedMotoServer's own entry point, with the DynamoDB lock around the WSGI app."""
-        app = dynamodb_one_at_a_time(DomainDispatcherApplication(create_backend_app))
         self._server = make_server(
-            self._ip_address, self._port, app, threaded=True, request_handler=MotoRequestHandler
+            self._ip_address, self._port, self._app, threaded=True, request_handler=MotoRequestHandler
         )
         self._server_ready_event.set()
         self._server.serve_forever()
+
+
+def _claim(host: str, port: int) -> None:
+    """Raise OSError when `host:port` cannot be bound (an address this machine does not have)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind((host, port))

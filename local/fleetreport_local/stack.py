@@ -68,6 +68,7 @@ class LocalStack:
     aws_endpoint: str = ""
     pool: ContainerPool | None = None
     pollers: list[QueuePoller | StreamPoller] = field(default_factory=list)
+    storage_hosts: tuple[str, ...] = ()  # moto also listens there (for `sam local` containers)
     _serving: threading.Thread | None = None
 
     @property
@@ -86,7 +87,7 @@ class LocalStack:
     def start(self, step: Callable[[str], None] = lambda label: None) -> None:
         """Storage, resources, warm containers and pollers: everything but the open port."""
         step("starting the embedded moto server")
-        self.moto = EmbeddedMotoServer()
+        self.moto = EmbeddedMotoServer(also_on=self.storage_hosts)
         self.moto.start()
         self.aws_endpoint = self.moto.endpoint
         point_boto3_at(self.aws_endpoint)
@@ -177,8 +178,12 @@ def serve(
     seed: bool = True,
     out: TextIO | None = None,
     verbose: bool = False,
+    storage_hosts: tuple[str, ...] = (),
 ) -> int:
-    """Run the stack until Ctrl-C or SIGTERM; 0 on a clean stop, 1 when it cannot start."""
+    """Run the stack until Ctrl-C or SIGTERM; 0 on a clean stop, 1 when it cannot start.
+
+    `storage_hosts`: addresses moto listens on besides 127.0.0.1 (docs/local.md: `sam local` on Linux).
+    """
     banner_out = out or sys.stdout
     template = load_template()
     logging_choice = ServeLogging.choose(verbose, os.environ)
@@ -196,6 +201,7 @@ def serve(
         return 1
     try:
         stack = LocalStack.bind(template, host, port)
+        stack.storage_hosts = storage_hosts
     except ValueError as exc:
         print(f"fleetreport serve: {exc}", file=sys.stderr)
         return 1
@@ -209,7 +215,15 @@ def serve(
     # Handlers and Powertools print to stdout; locally that belongs on stderr, next to the logs.
     sys.stdout = sys.stderr
     try:
-        stack.start(progress.advance)
+        try:
+            stack.start(progress.advance)
+        except OSError as exc:
+            progress.finish()
+            print(
+                f"fleetreport serve: storage cannot listen on {', '.join(storage_hosts)}: {exc}",
+                file=sys.stderr,
+            )
+            return 1
         ctx = stack.seed_context(TENANT, progress.detail)
         lines = run_seeders(ctx, on_step=progress.advance) if seed else []
         progress.advance("delivering the table streams (aggregates, alerts)")
@@ -237,7 +251,13 @@ def _announce(stack: LocalStack) -> None:
     if previous and previous.get("pid") not in (None, os.getpid()):
         log.warning("replacing the stack.json of pid %s (another `fleetreport serve`?)", previous.get("pid"))
     write_stack_file(
-        {"api": stack.api, "aws_endpoint": stack.aws_endpoint, "tenant": TENANT, "pid": os.getpid()}
+        {
+            "api": stack.api,
+            "aws_endpoint": stack.aws_endpoint,
+            "storage_hosts": stack.moto.hosts if stack.moto else ["127.0.0.1"],
+            "tenant": TENANT,
+            "pid": os.getpid(),
+        }
     )
 
 

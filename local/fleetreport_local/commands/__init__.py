@@ -22,7 +22,7 @@ import argparse
 import importlib
 from typing import Any
 
-COMMAND_MODULES: tuple[str, ...] = ("apps", "keys", "send", "rollup", "groups", "compliance", "alerts")
+COMMAND_MODULES: tuple[str, ...] = ("apps", "keys", "send", "rollup", "groups", "compliance", "alerts", "sam")
 
 
 def add_stack_arguments(parser: argparse.ArgumentParser) -> None:
