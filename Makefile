@@ -58,6 +58,7 @@ sam-local: build sam-env ## sam local start-api (Docker) on :3001 (SAM_PORT) aga
 
 sam-invoke: build sam-env ## sam local invoke FUNCTION=GroupsFunction EVENT=events/groups_list.json
 	@test -n "$(FUNCTION)" -a -n "$(EVENT)" || { echo "usage: make sam-invoke FUNCTION=LogicalId EVENT=events/FILE.json"; exit 2; }
+	@! grep -q '{{REPORT_KEY}}' $(EVENT) || test -n "$(REPORT_KEY)" || { echo "$(EVENT) needs REPORT_KEY=rpk_... (the banner's export lines)"; exit 2; }
 	sed -e "s/{{ADMIN_TOKEN}}/$$($(BIN)/fleetreport token)/g" -e "s/{{REPORT_KEY}}/$(REPORT_KEY)/g" \
 	  -e "s/{{TENANT}}/demo/g" $(EVENT) | $(SAM_LOCAL) invoke $(FUNCTION) -e - $(SAM_FLAGS)
 

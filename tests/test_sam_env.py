@@ -17,13 +17,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import boto3
 import pytest
 from fleetreport.settings import Settings
 from fleetreport_local.cli import main
-from fleetreport_local.environment import local_session
-from fleetreport_local.motoserver import EmbeddedMotoServer
+from fleetreport_local.environment import jwt_secret, local_session
+from fleetreport_local.motoserver import CannotListen, EmbeddedMotoServer
 from fleetreport_local.running import live_stack_info
 from fleetreport_local.samenv import (
     DOCKER_DESKTOP_HOST,
@@ -35,7 +36,8 @@ from fleetreport_local.samenv import (
 from fleetreport_local.sample_events import ADMIN_TOKEN, EVENTS_DIR, Expected, contains, render
 from fleetreport_local.stackfile import write_stack_file
 from fleetreport_local.template import ROOT, create_resources, load_template
-from fleetreport_local.tokens import DEV_SECRET, mint_token
+from fleetreport_local.tokens import mint_token
+from test_local_stack import free_port, launch, stop, wait_until_up
 
 FLEETREPORT = ROOT / ".venv" / "bin" / "fleetreport"
 SHARED_LAYER = ROOT / "layers" / "shared"
@@ -162,7 +164,7 @@ def test_the_names_are_the_running_stacks_resources(
                 assert url.startswith(f"http://127.0.0.2:{running.port}/")
                 assert sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]
                 seen += 1
-        assert variables["JWT_SECRET"] == DEV_SECRET  # what `fleetreport token` signs with
+        assert variables["JWT_SECRET"] == jwt_secret(os.environ)  # what `fleetreport token` signs with
     assert seen >= len(env)
 
 
@@ -206,7 +208,7 @@ def test_without_a_running_stack_sam_env_says_how_to_start_one(
 
 def test_a_storage_host_that_is_not_this_machines_fails_to_start() -> None:
     moto = EmbeddedMotoServer(also_on=("203.0.113.1",))  # TEST-NET-3: documentation only, never local
-    with pytest.raises(OSError):
+    with pytest.raises(CannotListen, match=r"storage cannot listen on 203\.0\.113\.1:\d+"):
         moto.start()
 
 
@@ -252,7 +254,7 @@ def test_a_handler_with_exactly_the_files_environment_answers_as_fleetreport_inv
     variables = {
         name: value.replace(f"//{container}:", "//127.0.0.1:") for name, value in env["AdminFunction"].items()
     }
-    token = mint_token(role="admin", owner="demo", secret=DEV_SECRET)
+    token = mint_token(role="admin", owner="demo", secret=jwt_secret(os.environ))
     created = EVENTS_DIR / "admin_create_app.json"
     event, expected = render(created.read_text(), {ADMIN_TOKEN: token})
     answer = run_as_container("AdminFunction", variables, event)
@@ -270,8 +272,6 @@ def test_a_handler_with_exactly_the_files_environment_answers_as_fleetreport_inv
 
 
 def urlsplit_host(url: str) -> str:
-    from urllib.parse import urlsplit
-
     return urlsplit(url).hostname or ""
 
 
@@ -287,3 +287,27 @@ def _credentials() -> dict[str, str]:
 
 def test_the_fixture_is_the_stack_the_cli_finds(running: Running) -> None:
     assert live_stack_info()["aws_endpoint"] == running.endpoint
+
+
+# ---------------------------------------------------------------------- `fleetreport serve --storage-host`
+@pytest.mark.stack
+def test_serve_with_a_storage_host_announces_it_and_its_storage_answers_there(tmp_path: Path) -> None:
+    started = wait_until_up(launch(tmp_path, "--port", str(free_port()), STORAGE_HOST="127.0.0.2"))
+    try:
+        assert started.info is not None
+        assert started.info["storage_hosts"] == ["127.0.0.1", "127.0.0.2"]
+        port = urlsplit(started.info["aws_endpoint"]).port
+        dynamodb = boto3.client("dynamodb", endpoint_url=f"http://127.0.0.2:{port}", **_credentials())
+        assert load_template().physical_name("AppsTable") in dynamodb.list_tables()["TableNames"]
+    finally:
+        assert stop(started) == 0
+
+
+@pytest.mark.stack
+def test_serve_with_a_storage_host_it_cannot_listen_on_stops_with_one_line(tmp_path: Path) -> None:
+    started = launch(tmp_path, "--port", str(free_port()), "--storage-host", "203.0.113.1")
+    assert started.process.wait(timeout=60) == 1
+    log = started.log.read_text()
+    assert "Traceback" not in log
+    assert log.strip().splitlines()[-1].startswith("fleetreport serve: storage cannot listen on 203.0.113.1")
+    assert not started.stack_json.exists()

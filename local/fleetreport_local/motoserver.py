@@ -37,6 +37,10 @@ def dynamodb_one_at_a_time(app: WsgiApp) -> WsgiApp:
     return serialized
 
 
+class CannotListen(OSError):
+    """An `also_on` address this machine cannot listen on (not one of its addresses, or busy)."""
+
+
 class EmbeddedMotoServer(ThreadedMotoServer):
     def __init__(self, also_on: tuple[str, ...] = ()) -> None:
         # 0.0.0.0 includes the loopback: then it is the one address (a second bind would collide)
@@ -53,7 +57,7 @@ class EmbeddedMotoServer(ThreadedMotoServer):
 
     def start(self) -> None:
         """Start on 127.0.0.1 (a free port), then on that port of each `also_on` address; an address
-        that cannot be bound raises OSError after the server is stopped again."""
+        that cannot be bound raises CannotListen after the server is stopped again."""
         super().start()
         _, port = self.get_host_and_port()
         try:
@@ -62,9 +66,9 @@ class EmbeddedMotoServer(ThreadedMotoServer):
                 server = make_server(host, port, self._app, threaded=True, request_handler=MotoRequestHandler)
                 self._extra.append(server)
                 threading.Thread(target=server.serve_forever, name=f"moto-{host}", daemon=True).start()
-        except OSError:
+        except OSError as exc:
             self.stop()
-            raise
+            raise CannotListen(f"storage cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
 
     def stop(self) -> None:
         for server in self._extra:

@@ -36,7 +36,7 @@ from fleetreport_local.environment import (
 )
 from fleetreport_local.gateway import Cors, Gateway
 from fleetreport_local.logs import ServeLogging, configure_serve_logging
-from fleetreport_local.motoserver import EmbeddedMotoServer
+from fleetreport_local.motoserver import CannotListen, EmbeddedMotoServer
 from fleetreport_local.poller import QueuePoller, queue_sources
 from fleetreport_local.pool import ContainerPool
 from fleetreport_local.progress import StartupProgress
@@ -217,12 +217,9 @@ def serve(
     try:
         try:
             stack.start(progress.advance)
-        except OSError as exc:
+        except CannotListen as exc:
             progress.finish()
-            print(
-                f"fleetreport serve: storage cannot listen on {', '.join(storage_hosts)}: {exc}",
-                file=sys.stderr,
-            )
+            print(f"fleetreport serve: {exc} (--storage-host / STORAGE_HOST)", file=sys.stderr)
             return 1
         ctx = stack.seed_context(TENANT, progress.detail)
         lines = run_seeders(ctx, on_step=progress.advance) if seed else []
