@@ -1,6 +1,7 @@
 """status_trend served from rollups: the unfiltered and `owner`-filtered cases (SPEC §5).
 
-Called first by `fleetreport.reports.status_trend.run`; answers None when rollups cannot serve the
+Called first by `fleetreport.reports.status_trend.run` (a report answered from the rollups: it lives
+with the reports and reads rollup/ below it); answers None when rollups cannot serve the
 request, and the report then computes from snapshots: any other filter (consumer_uuid, product_name,
 sku, subscription_name, management_enabled), `owner` given with several keys, no rollup yet, or a
 zone whose day ends off the quarter-hour grid (e.g. `GMT+05:07`) within the rolled-up days. The answer
@@ -13,8 +14,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from fleetreport.compliance.timefmt import to_storage
+from fleetreport.reports.days import day_key, day_of_in, requested_days
 from fleetreport.reports.definition import DaysResult, ReportContext
-from fleetreport.reports.status_trend import day_key, day_of_in, requested_days
 from fleetreport.rollup.trend import RollupsUnavailable, StatusCounts
 from fleetreport.settings import get_settings
 from fleetreport.storage.aws import table
