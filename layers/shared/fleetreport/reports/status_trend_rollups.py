@@ -18,7 +18,9 @@ from fleetreport.reports.days import day_key, day_of_in, requested_days
 from fleetreport.reports.definition import DaysResult, ReportContext
 from fleetreport.rollup.trend import RollupsUnavailable, StatusCounts
 from fleetreport.settings import get_settings
+from fleetreport.rollup.keys import status_pk
 from fleetreport.storage.aws import table
+from fleetreport.storage.limits import can_be_key
 
 # Filters the rollups do not cover: their presence sends the report to the snapshot computation.
 SNAPSHOT_ONLY_FILTERS = ("consumer_uuid", "product_name", "sku", "subscription_name", "management_enabled")
@@ -31,6 +33,9 @@ def status_trend_from_rollups(context: ReportContext) -> DaysResult | None:
         return None
     if len(set(params.texts("owner"))) > 1:
         return None  # rollups hold one owner key per partition; several owners match any of them
+    owner = params.text("owner")
+    if owner is not None and not can_be_key(status_pk(context.tenant, owner)):
+        return None  # an owner key no consumer has: the snapshot computation finds none
     zone = params.zone
     counts = StatusCounts(
         context.table, table(get_settings().rollups_table), context.tenant, params.text("owner")

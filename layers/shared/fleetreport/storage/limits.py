@@ -106,6 +106,12 @@ def key_problem(value: Any, *, sort_key: bool = False) -> str | None:
     return f"too long to store (at most {limit} bytes)" if size > limit else None
 
 
+def can_be_key(value: str, *, sort_key: bool = False) -> bool:
+    """False for a value no stored key can equal (too long, empty): a read by it finds nothing, and
+    must not ask, as DynamoDB refuses the request (a name or id from a query string, for instance)."""
+    return key_problem(value, sort_key=sort_key) is None
+
+
 def check_item(item: Mapping[str, Any], budget: int = MAX_ITEM_BYTES) -> None:
     """LimitExceeded when one of the item's attributes, or the item's size, is beyond a limit."""
     for value in item.values():
