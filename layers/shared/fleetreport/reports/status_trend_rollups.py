@@ -16,9 +16,9 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from fleetreport.compliance.timefmt import to_storage
 from fleetreport.reports.days import day_key, day_of_in, requested_days
 from fleetreport.reports.definition import DaysResult, ReportContext
+from fleetreport.rollup.keys import status_pk
 from fleetreport.rollup.trend import RollupsUnavailable, StatusCounts
 from fleetreport.settings import get_settings
-from fleetreport.rollup.keys import status_pk
 from fleetreport.storage.aws import table
 from fleetreport.storage.limits import can_be_key
 
