@@ -69,10 +69,9 @@ def test_key_values_are_non_empty_and_within_2048_or_1024_bytes() -> None:
     assert limits.key_problem(b"") == "must not be empty"
 
 
-def test_an_item_over_400_kb_is_too_large() -> None:
-    limits.check_item({"pk": "p", "blob": b"x" * (400 * 1024 - 100)})
-    with pytest.raises(limits.LimitExceeded, match="too large to store"):
-        limits.check_item({"pk": "p", "blob": b"x" * (400 * 1024)})
+def test_an_items_size_counts_names_and_values_as_dynamodb_does() -> None:
+    assert limits.item_bytes({"pk": "p", "blob": b"x" * 100, "n": 7, "gone": None}) == 3 + 104 + 22
+    assert limits.item_bytes({"m": {"ab": ["é"]}}) == 1 + 3 + 1 + 2 + 3 + 1 + 2
 
 
 def test_the_strict_hook_learned_the_stacks_tables(stack: Any) -> None:

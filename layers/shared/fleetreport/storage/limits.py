@@ -28,10 +28,6 @@ NUMBER_OUT_OF_RANGE = "number out of range to store"
 EMPTY_SET = "empty set cannot be stored"
 
 
-class LimitExceeded(ValueError):
-    """A value DynamoDB would refuse; `str()` is the reason, in the words of our error messages."""
-
-
 def number_fits(number: int | float | Decimal) -> bool:
     """True when DynamoDB stores `number` exactly: ≤ 38 significant digits, a magnitude in range."""
     try:
@@ -110,16 +106,6 @@ def can_be_key(value: str, *, sort_key: bool = False) -> bool:
     """False for a value no stored key can equal (too long, empty): a read by it finds nothing, and
     must not ask, as DynamoDB refuses the request (a name or id from a query string, for instance)."""
     return key_problem(value, sort_key=sort_key) is None
-
-
-def check_item(item: Mapping[str, Any], budget: int = MAX_ITEM_BYTES) -> None:
-    """LimitExceeded when one of the item's attributes, or the item's size, is beyond a limit."""
-    for value in item.values():
-        problem = value_problem(value)
-        if problem:
-            raise LimitExceeded(problem)
-    if item_bytes(item) > budget:
-        raise LimitExceeded(TOO_LARGE)
 
 
 def item_bytes(item: Mapping[str, Any]) -> int:
