@@ -5,10 +5,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import dynamodb_limits
 import pytest
 from fleetreport.settings import get_settings
 from groups_support import ingest, make_app, no_rate_limits, report
 from stack_support import Stack, fresh_stack
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """moto as strict as DynamoDB on its limits, for every DynamoDB call of the run (installed before
+    collection, so before any botocore session exists)."""
+    dynamodb_limits.install()
 
 
 @pytest.fixture

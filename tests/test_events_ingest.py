@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from typing import Any
 
 from boto3.dynamodb.conditions import Key
@@ -218,3 +219,56 @@ def test_an_event_being_stored_by_another_delivery_counts_as_a_duplicate(stack: 
     answer = post(stack, event)
     assert (answer.status, answer.json()["duplicates"]) == (200, 1)
     assert items(stack, "S#t1#c1") == []
+
+
+def deep(levels: int) -> Any:
+    """A JSON value of `levels` levels as DynamoDB counts them (objects around a string)."""
+    value: Any = "x"
+    for _ in range(levels - 1):
+        value = {"k": value}
+    return value
+
+
+def with_facts(event: dict[str, Any], facts: Any) -> dict[str, Any]:
+    entity = json.loads(event["entity"])
+    entity.get("consumer", entity)["facts"] = facts
+    return {**event, "entity": json.dumps(entity)}
+
+
+def test_facts_nested_beyond_dynamodbs_32_levels_are_refused_before_any_write(stack: Any) -> None:
+    too_deep = "nested too deeply to store (at most 32 levels)"
+    cases = [
+        (compliance("c1", "2026-03-01T10:00:00Z"), f"events[1].entity.consumer.facts: {too_deep}"),
+        (consumer_created("c1", "2026-03-01T10:00:00Z"), f"events[1].entity.facts: {too_deep}"),
+    ]
+    for event, message in cases:
+        answer = post(stack, [compliance("c0", "2026-03-01T10:00:00Z"), with_facts(event, {"a": deep(40)})])
+        assert (answer.status, answer.json()) == (400, {"error": message})
+    assert consumer_item(stack, "c0") is None and consumer_item(stack, "c1") is None
+    # the boundary is DynamoDB's: facts 32 levels deep (31 objects around a value) are stored
+    assert post(stack, with_facts(compliance("c1", "2026-03-01T10:00:00Z"), deep(32))).status == 200
+    assert post(stack, with_facts(compliance("c2", "2026-03-01T10:00:00Z"), deep(33))).status == 400
+
+
+def test_a_deep_message_on_the_queue_is_a_batch_item_failure_never_a_write(stack: Any) -> None:
+    bodies = [
+        json.dumps(with_facts(compliance("c1", "2026-03-01T10:00:00Z"), {"a": deep(40)})),
+        json.dumps(compliance("c2", "2026-03-01T10:00:00Z")),
+    ]
+    event = with_owner(sqs_event(bodies), "t7")
+    answer = stack.invoke("events", event)  # refused while parsing: retried, then dead-lettered
+    assert answer == {"batchItemFailures": [{"itemIdentifier": event["Records"][0]["messageId"]}]}
+    assert consumer_item(stack, "c1", "t7") is None and consumer_item(stack, "c2", "t7")
+
+
+def test_numbers_dynamodb_cannot_hold_are_kept_as_their_text(stack: Any) -> None:
+    facts = {"huge": 1e300, "tiny": 1e-200, "wide": 10**40, "plain": 2.5}
+    assert post(stack, with_facts(compliance("c1", "2026-03-01T10:00:00Z"), facts)).status == 200
+    stored = (consumer_item(stack, "c1") or {})["facts"]
+    assert stored == {"huge": "1e+300", "tiny": "1e-200", "wide": str(10**40), "plain": Decimal("2.5")}
+
+
+def test_an_owner_key_longer_than_a_key_may_be_is_refused(stack: Any) -> None:
+    answer = post(stack, compliance("c1", "2026-03-01T10:00:00Z", owner_key="k" * 256))
+    assert (answer.status, answer.json()) == (400, {"error": "entity.consumer.owner.key: too long"})
+    assert post(stack, compliance("c1", "2026-03-01T10:00:00Z", owner_key="k" * 255)).status == 200

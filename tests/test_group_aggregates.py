@@ -7,7 +7,7 @@ from typing import Any
 
 import boto3
 import pytest
-from fleetreport.aggregates.counts import read_counts
+from fleetreport.groups.counts import read_counts
 from groups_support import (
     blob_items,
     group_item,

@@ -11,7 +11,7 @@ from compliance_support import compliance, consumer_created, consumer_deleted, l
 from fleetreport.reports.definition import DaysResult, ReportContext
 from fleetreport.reports.params import QueryParams, validate
 from fleetreport.reports.status_trend import PARAMETERS, run_from_snapshots
-from fleetreport.rollup.status_report import status_trend_from_rollups
+from fleetreport.reports.status_trend_rollups import status_trend_from_rollups
 from fleetreport.storage.aws import table
 from rollup_support import roll
 

@@ -16,11 +16,11 @@ from fleetreport.groups.store import count_report
 from fleetreport.reports.definition import ReportContext
 from fleetreport.reports.params import QueryParams, validate
 from fleetreport.reports.status_trend import PARAMETERS, run_from_snapshots
+from fleetreport.reports.status_trend_rollups import status_trend_from_rollups
 from fleetreport.rollup import runs
 from fleetreport.rollup.groups import decode_rows
 from fleetreport.rollup.request import RollupRequest
 from fleetreport.rollup.runner import Rollup
-from fleetreport.rollup.status_report import status_trend_from_rollups
 from fleetreport.storage.aws import dynamodb, table
 from fleetreport_local.commands import CommandError
 from fleetreport_local.commands.rollup import ProgressBar, rollup_payload

@@ -17,8 +17,8 @@ from fleetreport.reports.dates import parse_timezone
 from fleetreport.reports.definition import DaysResult, ReportContext
 from fleetreport.reports.params import QueryParams, validate
 from fleetreport.reports.status_trend import PARAMETERS, run_from_snapshots
+from fleetreport.reports.status_trend_rollups import status_trend_from_rollups
 from fleetreport.rollup import runs
-from fleetreport.rollup.status_report import status_trend_from_rollups
 from fleetreport.rollup.trend import NEWEST_PAGE
 from fleetreport.storage.aws import table
 from rollup_support import counting_reads, random_history, roll

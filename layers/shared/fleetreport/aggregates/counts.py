@@ -12,24 +12,21 @@ nothing is counted twice. Deltas commute, so order between shards does not matte
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
 
+from fleetreport.groups.counts import COUNTS_SK, counts_pk, read_counts, total_of
 from fleetreport.groups.models import STATUSES, format_time
 from fleetreport.storage.aws import dynamodb
-from fleetreport.storage.pages import batch_get
 
-COUNTS_SK = "STATUS"
+# The layout and the reading live with the groups that read them (groups/counts.py).
+__all__ = ["COUNTS_SK", "CountsTables", "apply_delta", "counts_pk", "read_counts", "status_delta", "total_of"]
+
 MARKER_TTL_SECONDS = 2 * 86_400
-_BATCH_ATTEMPTS = 6
-
-
-def counts_pk(app_id: str) -> str:
-    return f"GC#{app_id}"
 
 
 def marker_key(event_id: str) -> str:
@@ -110,23 +107,6 @@ def _already_applied(error: ClientError) -> bool:
         return False
     reasons = error.response.get("CancellationReasons") or []
     return bool(reasons) and reasons[0].get("Code") == "ConditionalCheckFailed"
-
-
-def read_counts(counts_table: str, app_ids: Iterable[str]) -> dict[str, dict[str, int]]:
-    """Counts per status for each app (apps never counted have zeros): one BatchGetItem per 100 apps."""
-    wanted = list(dict.fromkeys(app_ids))
-    found: dict[str, dict[str, int]] = {app_id: dict.fromkeys(STATUSES, 0) for app_id in wanted}
-    keys = [{"pk": counts_pk(app_id), "sk": COUNTS_SK} for app_id in wanted]
-    for item in batch_get(_client(), counts_table, keys, attempts=_BATCH_ATTEMPTS):
-        app_id = str(item["pk"]).removeprefix("GC#")
-        found[app_id] = {s: max(0, int(item.get(s, 0))) for s in STATUSES}
-    return found
-
-
-def total_of(counts: Mapping[str, Mapping[str, int]], status: str = "all") -> int:
-    """Groups in these apps' counts: every status (`all`) or one."""
-    wanted = STATUSES if status == "all" else (status,)
-    return sum(per_app.get(s, 0) for per_app in counts.values() for s in wanted)
 
 
 def _client() -> Any:

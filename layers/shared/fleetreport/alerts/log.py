@@ -7,8 +7,6 @@ re-publishes if the first attempt never got that far.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import re
 import time
@@ -17,8 +15,10 @@ from typing import Any
 from boto3.dynamodb.conditions import Attr, Key
 from botocore.exceptions import ClientError
 
+from fleetreport import cursors
 from fleetreport.alerts.models import SIGNALS, Signal
 from fleetreport.auth.principal import Principal
+from fleetreport.cursors import CursorModel, SignalKey
 from fleetreport.errors import BadRequest
 from fleetreport.groups.scope import app_ids_in_scope
 from fleetreport.settings import get_settings
@@ -26,7 +26,6 @@ from fleetreport.storage.aws import table
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
-_SK = re.compile(r"^\d{4}-\d{2}-\d{2}T[0-9:.]{12}Z#[0-9a-f]{32}$")
 
 
 def log_pk(tenant: str) -> str:
@@ -74,18 +73,18 @@ def parse_limit(raw: str | None) -> int:
     return int(raw)
 
 
+class LogCursor(CursorModel):
+    """A position in the alert log: the last returned signal's sort key (a key condition)."""
+
+    sk: SignalKey
+
+
 def encode_cursor(sk: str) -> str:
-    return base64.urlsafe_b64encode(sk.encode()).decode().rstrip("=")
+    return cursors.encode(LogCursor(sk=sk))
 
 
 def decode_cursor(raw: str) -> str:
-    try:
-        sk = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)).decode()
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise BadRequest("invalid cursor") from None
-    if not _SK.fullmatch(sk):
-        raise BadRequest("invalid cursor")
-    return sk
+    return cursors.decode(LogCursor, raw).sk
 
 
 def list_alerts(

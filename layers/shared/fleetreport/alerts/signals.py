@@ -20,8 +20,8 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from fleetreport.alerts.hours import Hour, group_hours, hour_of, hours_back, parse_stamp
 from fleetreport.alerts.models import GROUP_NEW, GROUP_REGRESSED, GROUP_SPIKE, Signal
+from fleetreport.groups.hours import Hour, group_hours, hour_of, hours_back, parse_stamp
 
 SPIKE_FLOOR = 10
 SPIKE_FACTOR = 10
@@ -99,7 +99,7 @@ def _baseline(
 
 
 def rollup_history(rollups: Any) -> HourHistory:
-    """The production history: the group's hour counters and rollups (alerts/hours.py)."""
+    """The production history: the group's hour counters and rollups (groups/hours.py)."""
 
     def read(item: dict[str, Any], first_day: str, last_day: str) -> dict[Hour, int]:
         return dict(group_hours(item, rollups, first_day, last_day))

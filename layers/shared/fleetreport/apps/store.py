@@ -18,6 +18,7 @@ from fleetreport.apps.models import App, AppChange, NewApp, utc_now
 from fleetreport.errors import Conflict, TemporarilyUnavailable
 from fleetreport.settings import get_settings
 from fleetreport.storage.aws import table
+from fleetreport.storage.limits import can_be_key
 from fleetreport.storage.pages import query_items
 
 TENANTS_PK = "TENANTS"  # registry: one item per tenant that ever created an app (sk = tenant)
@@ -45,6 +46,8 @@ class AppStore:
 
     # ------------------------------------------------------------------ reads
     def get(self, tenant: str, app_id: str) -> App | None:
+        if not can_be_key(app_sk(app_id), sort_key=True):
+            return None  # an id no app has (DynamoDB would refuse the key)
         answer = self.table.get_item(Key={"pk": tenant_pk(tenant), "sk": app_sk(app_id)}, ConsistentRead=True)
         item = answer.get("Item")
         return App.from_item(item) if item else None
@@ -57,6 +60,8 @@ class AppStore:
         return sorted(apps, key=lambda app: (app.created_at, app.app_id))
 
     def app_id_by_name(self, tenant: str, name: str) -> str | None:
+        if not can_be_key(name_sk(name), sort_key=True):
+            return None  # a name no app has (DynamoDB would refuse the key)
         answer = self.table.get_item(Key={"pk": tenant_pk(tenant), "sk": name_sk(name)})
         item = answer.get("Item")
         return str(item["app_id"]) if item else None

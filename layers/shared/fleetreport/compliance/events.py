@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fleetreport import jsontext
+from fleetreport.compliance.consumer import ConsumerInfo
 from fleetreport.compliance.fields import (
     EventError,
     join,
@@ -33,21 +34,9 @@ from fleetreport.compliance.timefmt import parse_instant, to_storage
 ENTITY_KEYS = ("entity", "newEntity", "oldEntity")
 MAX_ID_LENGTH = 256
 MAX_UUID_LENGTH = 255
+MAX_OWNER_KEY_LENGTH = 255
 
-__all__ = ["ComplianceEvent", "EventError", "parse_event", "parse_events"]
-
-
-@dataclass(frozen=True)
-class ConsumerInfo:
-    """What a consumer JSON says about the consumer itself (Candlepin's Consumer, trimmed)."""
-
-    uuid: str
-    name: str | None = None
-    owner_key: str | None = None
-    owner_display: str | None = None
-    created: str | None = None
-    last_checkin: str | None = None
-    facts: dict[str, Any] | None = None
+__all__ = ["ComplianceEvent", "ConsumerInfo", "EventError", "parse_event", "parse_events"]
 
 
 @dataclass(frozen=True)
@@ -93,19 +82,22 @@ def parse_event(raw: Any, path: str = "") -> ComplianceEvent:
     if (target, kind) == ("CONSUMER", "CREATED"):
         entity, where = _entity(raw, path)
         consumer = consumer_from_entity(entity, where)
-        check_item_size(consumer, None, where)
+        check_item_size(consumer, None, where, where)
         created = consumer.created or _timestamp(raw, path)
         return ConsumerCreated(event_id, consumer, created)
     if (target, kind) == ("CONSUMER", "DELETED"):
         entity, where = _entity(raw, path)
         consumer = consumer_from_entity(entity, where)
-        check_item_size(consumer, None, where)
+        check_item_size(consumer, None, where, where)
         return ConsumerDeleted(event_id, consumer, _timestamp(raw, path))
     if (target, kind) == ("COMPLIANCE", "CREATED"):
         entity, where = _entity(raw, path)
-        consumer = consumer_from_entity(required_object(entity, "consumer", where), join(where, "consumer"))
+        consumer_where = join(where, "consumer")
+        consumer = consumer_from_entity(required_object(entity, "consumer", where), consumer_where)
         snapshot = snapshot_from_entity(entity, where)
-        check_item_size(consumer, snapshot, where)  # before any write: the consumer item must fit
+        check_item_size(
+            consumer, snapshot, where, consumer_where
+        )  # before any write: the consumer item must fit
         return ComplianceCreated(event_id, consumer, snapshot)
     return Ignored(event_id, target, kind)
 
@@ -139,6 +131,8 @@ def _owner_key(owner: dict[str, Any], where: str) -> str | None:
     if key is not None and ("#" in key or not key):
         # The key becomes part of the ByOwnerKey partition `{tenant}#{owner_key}`.
         raise EventError(join(where, "key"), "must be a non-empty string without '#'")
+    if key is not None and len(key) > MAX_OWNER_KEY_LENGTH:  # ... whose key value DynamoDB bounds
+        raise EventError(join(where, "key"), "too long")
     return key
 
 

@@ -1,39 +1,50 @@
-"""The size of the DynamoDB items a compliance event will write, bounded while the event is parsed.
+"""The DynamoDB item a compliance event writes largest (the consumer item), checked against
+DynamoDB's limits (storage/limits.py) while the event is parsed.
 
-A DynamoDB item holds at most 400 KB, and a write over it fails mid-way through an event's writes (the
-consumer item is written first, its snapshot last). The snapshot document is gzip-compressed, but the
-consumer item also keeps facts, name and reasons as they are: megabytes of repetitive facts compress to
-a few kilobytes and would still overflow it. So the largest item an event writes, the consumer item, is
-measured with DynamoDB's own size rules before anything is stored, and an event over the budget is
+A DynamoDB item holds at most 400 KB and 32 levels of nesting, and a write over either fails mid-way
+through an event's writes (the consumer item is written first, its snapshot last). The snapshot
+document is gzip-compressed, but the consumer item also keeps facts, name and reasons as they are:
+megabytes of repetitive facts compress to a few kilobytes and would still overflow it. So the consumer
+item is measured with DynamoDB's own rules before anything is stored, and an event over a limit is
 refused as malformed (a 400 on `POST /events`; on the queue, a poison message, dead-lettered).
 """
 
 from __future__ import annotations
 
-from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from fleetreport.compliance.fields import EventError
+from fleetreport.compliance.consumer import ConsumerInfo
+from fleetreport.compliance.fields import EventError, join
+from fleetreport.compliance.records import storable
+from fleetreport.compliance.snapshot import Snapshot
+from fleetreport.storage import limits
 
-if TYPE_CHECKING:
-    from fleetreport.compliance.events import ConsumerInfo
-    from fleetreport.compliance.snapshot import Snapshot
-
-MAX_ITEM_BYTES = 400 * 1024
 # Keys and the attributes the writers keep next to an event's own (owner_scope, created, deleted,
 # counted state): under 2 KB in practice; the rest of the reserve is margin.
 RESERVED_BYTES = 16 * 1024
-ITEM_BUDGET = MAX_ITEM_BYTES - RESERVED_BYTES
-MAX_NUMBER_BYTES = 21  # DynamoDB stores a number in at most 21 bytes
+ITEM_BUDGET = limits.MAX_ITEM_BYTES - RESERVED_BYTES
 
 
-def check_item_size(consumer: ConsumerInfo, snapshot: Snapshot | None, where: str) -> None:
-    """EventError(`where`, "too large to store") when the consumer item would exceed the budget."""
-    if consumer_item_bytes(consumer, snapshot) > ITEM_BUDGET:
-        raise EventError(where, "too large to store")
+def check_item_size(
+    consumer: ConsumerInfo, snapshot: Snapshot | None, where: str, consumer_where: str
+) -> None:
+    """EventError naming the field DynamoDB would refuse: `{consumer_where}.facts: nested too deeply
+    to store ...` for a facts value beyond a limit, `{where}: too large to store` for the item."""
+    # Depth first, on the parsed values: converting them for storage recurses.
+    if consumer.facts is not None and limits.nesting_depth(consumer.facts) > limits.MAX_DEPTH:
+        raise EventError(join(consumer_where, "facts"), limits.TOO_DEEP)
+    if snapshot is not None and limits.nesting_depth(snapshot.reasons) > limits.MAX_DEPTH:
+        raise EventError(where, limits.TOO_DEEP)
+    attributes = consumer_item(consumer, snapshot)
+    for name, value in attributes.items():
+        problem = limits.value_problem(value)
+        if problem:
+            raise EventError(join(consumer_where, name) if name == "facts" else where, problem)
+    if limits.item_bytes(attributes) > ITEM_BUDGET:
+        raise EventError(where, limits.TOO_LARGE)
 
 
-def consumer_item_bytes(consumer: ConsumerInfo, snapshot: Snapshot | None) -> int:
+def consumer_item(consumer: ConsumerInfo, snapshot: Snapshot | None) -> dict[str, Any]:
     """The consumer item's attributes as ComplianceWriter stores them (identity, and the latest status
     with its compressed document when the event carries a snapshot)."""
     attributes: dict[str, Any] = {
@@ -44,47 +55,18 @@ def consumer_item_bytes(consumer: ConsumerInfo, snapshot: Snapshot | None) -> in
         "owner_display": consumer.owner_display,
         "created": consumer.created,
         "last_checkin": consumer.last_checkin,
-        "facts": consumer.facts,
+        "facts": storable(consumer.facts),
     }
     if snapshot is not None:
         attributes.update(
             status=snapshot.status,
             status_date=snapshot.status_date,
-            reasons=snapshot.reasons,
+            reasons=storable(snapshot.reasons),
             management_enabled=snapshot.management_enabled,
             doc=snapshot.doc,
-            product_names=snapshot.product_names,
-            skus=snapshot.skus,
-            subscription_names=snapshot.subscription_names,
+            product_names=snapshot.product_names or None,
+            skus=snapshot.skus or None,
+            subscription_names=snapshot.subscription_names or None,
             owner_key=snapshot.owner_key,
         )
-    return sum(len(name) + attribute_bytes(value) for name, value in attributes.items() if value is not None)
-
-
-def attribute_bytes(value: Any) -> int:
-    """DynamoDB's size of one attribute value: strings and binaries by their bytes, numbers at most
-    21, lists and maps 3 bytes plus 1 per element (plus map keys); walked without recursion, as
-    parsed JSON may nest deeply."""
-    total = 0
-    pending = [value]
-    while pending:
-        item = pending.pop()
-        if isinstance(item, str):
-            total += len(item.encode("utf-8", "surrogatepass"))
-        elif isinstance(item, (bytes, bytearray)):
-            total += len(item)
-        elif isinstance(item, bool) or item is None:
-            total += 1
-        elif isinstance(item, (int, float, Decimal)):
-            total += MAX_NUMBER_BYTES
-        elif isinstance(item, dict):
-            total += 3 + sum(1 + len(str(key).encode("utf-8", "surrogatepass")) for key in item)
-            pending.extend(item.values())
-        elif isinstance(item, (set, frozenset)):
-            pending.extend(item)
-        elif isinstance(item, (list, tuple)):
-            total += 3 + len(item)
-            pending.extend(item)
-        else:
-            total += len(str(item))
-    return total
+    return {name: value for name, value in attributes.items() if value is not None}

@@ -19,6 +19,7 @@ from fleetreport.compliance.records import (
     consumer_from_item,
     snapshot_from_item,
 )
+from fleetreport.storage.limits import can_be_key
 from fleetreport.storage.pages import batch_get, query_items
 
 # What status computations need of a snapshot: no document, no reasons.
@@ -69,7 +70,10 @@ class ComplianceReader:
         yield from self._query_consumers({"KeyConditionExpression": condition}, with_docs)
 
     def consumers_of_owner(self, owner_key: str, *, with_docs: bool = False) -> Iterator[ConsumerRecord]:
-        condition = Key("owner_scope").eq(keys.owner_scope(self.tenant, owner_key))
+        scope = keys.owner_scope(self.tenant, owner_key)
+        if not can_be_key(scope):
+            return  # an owner key no consumer has (DynamoDB would refuse the key)
+        condition = Key("owner_scope").eq(scope)
         request = {"IndexName": keys.OWNER_KEY_INDEX, "KeyConditionExpression": condition}
         yield from self._query_consumers(request, with_docs)
 
@@ -77,7 +81,8 @@ class ComplianceReader:
         """One BatchGet loop (storage.pages.batch_get: unprocessed keys retried after a backoff, 503
         when they never go through); unknown uuids are simply absent."""
         pk = keys.consumer_pk(self.tenant)
-        wanted = [{"pk": pk, "sk": keys.consumer_sk(uuid)} for uuid in dict.fromkeys(uuids)]
+        sort_keys = (keys.consumer_sk(uuid) for uuid in dict.fromkeys(uuids))
+        wanted = [{"pk": pk, "sk": sk} for sk in sort_keys if can_be_key(sk, sort_key=True)]
         fields = None if with_docs else projection(CONSUMER_WITHOUT_DOC)
         for item in batch_get(self.table.meta.client, self.table.name, wanted, projection=fields):
             yield consumer_from_item(item)
@@ -116,6 +121,8 @@ class ComplianceReader:
         light: bool = False,
     ) -> Iterator[SnapshotRecord]:
         """Snapshots dated in [since, until] (either bound optional), streamed page by page."""
+        if not can_be_key(keys.snapshot_pk(self.tenant, uuid)):
+            return  # a uuid no consumer has (DynamoDB would refuse the key)
         condition: Any = Key("pk").eq(keys.snapshot_pk(self.tenant, uuid))
         if since is not None and until is not None:
             condition &= Key("sk").between(since, keys.at_or_before(until))
@@ -129,6 +136,8 @@ class ComplianceReader:
             yield snapshot_from_item(uuid, item)
 
     def _first(self, uuid: str, condition: Any, with_docs: bool) -> SnapshotRecord | None:
+        if not can_be_key(keys.snapshot_pk(self.tenant, uuid)):
+            return None  # a uuid no consumer has (DynamoDB would refuse the key)
         request: dict[str, Any] = {"KeyConditionExpression": condition, "ScanIndexForward": False, "Limit": 1}
         request.update(_snapshot_projection(with_docs, light=False))
         items = self.table.query(**request).get("Items", [])

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from fleetreport.storage.limits import number_fits
+
 # DynamoDB numbers carry 38 significant digits; larger integers are kept as their decimal string.
 MAX_NUMBER = 10**38
 
@@ -114,11 +116,12 @@ def plain(value: Any) -> Any:
 
 
 def storable(value: Any) -> Any:
-    """JSON values → DynamoDB values (floats become Decimal; the resource layer refuses floats)."""
+    """JSON values → DynamoDB values (floats become Decimal; the resource layer refuses floats). A
+    number DynamoDB cannot hold (1e300, 1e-200, NaN) is kept as its text, as huge integers are."""
     if isinstance(value, bool):
         return value
     if isinstance(value, float):
-        return Decimal(repr(value)) if math.isfinite(value) else str(value)
+        return Decimal(repr(value)) if math.isfinite(value) and number_fits(value) else str(value)
     if isinstance(value, int) and abs(value) >= MAX_NUMBER:
         return str(value)
     if isinstance(value, dict):

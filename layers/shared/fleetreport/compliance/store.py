@@ -14,8 +14,8 @@ from botocore.exceptions import ClientError
 
 from fleetreport import clock
 from fleetreport.compliance import keys
+from fleetreport.compliance.consumer import ConsumerInfo
 from fleetreport.compliance.counts import StatusCountsWriter
-from fleetreport.compliance.events import ConsumerInfo
 from fleetreport.compliance.records import storable
 from fleetreport.compliance.snapshot import Snapshot
 from fleetreport.rollup.days import utc_day

@@ -11,8 +11,8 @@ from collections import Counter
 from datetime import datetime, timedelta
 from typing import Any
 
-from fleetreport.alerts.hours import Hour, hour_of, hours_back, item_hours
 from fleetreport.errors import BadRequest
+from fleetreport.groups.hours import Hour, hour_of, hours_back, item_hours
 from fleetreport.rollup.group_counts import GroupCounts
 from fleetreport.rollup.groups import DIMENSIONS
 from fleetreport.settings import get_settings

@@ -12,13 +12,12 @@ Order is `last_seen` descending, ties by `group_hash` then `app_id`. An index re
   views and `from`/`to` bounds, whose `total` is a count of what matches; their page is then read whole).
 
 A cursor is opaque to clients: base64url JSON of the last returned entry's position and a fingerprint
-of the filters it was issued for (another query's cursor is `invalid cursor`).
+of the filters it was issued for (fleetreport/cursors.py: every field checked for type, format and
+size; another query's cursor is `invalid cursor`).
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import heapq
 import json
@@ -26,6 +25,10 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import Field
+
+from fleetreport import cursors
+from fleetreport.cursors import AppId, CursorModel, Fingerprint, Instant, Sha256Hex
 from fleetreport.errors import BadRequest
 from fleetreport.settings import get_settings
 from fleetreport.storage.aws import table
@@ -43,30 +46,23 @@ class Partition:
     value: str
 
 
-@dataclass(frozen=True)
-class Cursor:
-    last_seen: str
-    group_hash: str
-    app_id: str
-    filters: str  # fingerprint of the query it belongs to
+class Cursor(CursorModel):
+    """A group list's position: the last returned entry's index sort key and tie-breakers, and the
+    fingerprint of the filters it was issued for. `last_seen` becomes a key condition."""
+
+    last_seen: Instant = Field(alias="s")
+    group_hash: Sha256Hex = Field(alias="h")
+    app_id: AppId = Field(alias="a")
+    filters: Fingerprint = Field(alias="f")  # of the query it belongs to
 
     def encode(self) -> str:
-        raw = json.dumps(
-            {"s": self.last_seen, "h": self.group_hash, "a": self.app_id, "f": self.filters},
-            separators=(",", ":"),
-        )
-        return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+        return cursors.encode(self)
 
     @classmethod
     def decode(cls, text: str, filters: str) -> Cursor:
-        try:
-            raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-            fields = json.loads(raw)
-            cursor = cls(str(fields["s"]), str(fields["h"]), str(fields["a"]), str(fields["f"]))
-        except (binascii.Error, ValueError, TypeError, KeyError, UnicodeDecodeError):
-            raise BadRequest("invalid cursor") from None
-        if cursor.filters != filters or not all(isinstance(fields[k], str) for k in "shaf"):
-            raise BadRequest("invalid cursor")
+        cursor = cursors.decode(cls, text)
+        if cursor.filters != filters:
+            raise BadRequest(cursors.INVALID)
         return cursor
 
     def is_before(self, entry: Mapping[str, Any]) -> bool:
@@ -81,7 +77,9 @@ def fingerprint(*parts: Any) -> str:
 
 
 def cursor_of(entry: Mapping[str, Any], filters: str) -> str:
-    return Cursor(str(entry["last_seen"]), str(entry["group_hash"]), str(entry["app_id"]), filters).encode()
+    return Cursor(
+        s=str(entry["last_seen"]), h=str(entry["group_hash"]), a=str(entry["app_id"]), f=filters
+    ).encode()
 
 
 def order_key(entry: Mapping[str, Any]) -> tuple[str, str]:

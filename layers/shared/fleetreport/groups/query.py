@@ -17,12 +17,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from fleetreport.aggregates.counts import read_counts, total_of
 from fleetreport.apps.store import list_apps
 from fleetreport.auth.principal import Principal
 from fleetreport.errors import BadRequest
 from fleetreport.groups.activity import hourly_activity
 from fleetreport.groups.answers import Group, GroupList
+from fleetreport.groups.counts import read_counts, total_of
 from fleetreport.groups.listing import Bounds, Cursor, Partition, cursor_of, fingerprint, read_page, walk
 from fleetreport.groups.models import format_time, utc_now
 from fleetreport.groups.scope import WHOLE_OWNER, apps_in_scope

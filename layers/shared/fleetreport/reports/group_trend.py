@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING
 from fleetreport.auth.principal import Principal
 from fleetreport.errors import InvalidParameter
 from fleetreport.reports.common import TIMEZONE_DESCRIPTION, day_param
+from fleetreport.reports.days import day_key, requested_days
 from fleetreport.reports.definition import DaysResult, ReportContext, ReportDefinition
 from fleetreport.reports.params import Param
-from fleetreport.reports.status_trend import day_key, requested_days
 
 if TYPE_CHECKING:
     from fleetreport.rollup.group_counts import Hour

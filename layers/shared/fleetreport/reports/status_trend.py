@@ -9,12 +9,11 @@ counting itself lives in `fleetreport.compliance.trend.compute_status_trend` (sh
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, time, tzinfo
+from datetime import datetime, time
 
 from fleetreport.compliance.queries import ComplianceReader
 from fleetreport.compliance.records import ConsumerRecord
-from fleetreport.compliance.timefmt import format_with_offset
-from fleetreport.compliance.trend import DayOf, SnapshotFilter, compute_status_trend
+from fleetreport.compliance.trend import SnapshotFilter, compute_status_trend
 from fleetreport.reports.common import (
     MANAGEMENT_ENABLED_DESCRIPTION,
     PRODUCT_NAME_DESCRIPTION,
@@ -25,8 +24,12 @@ from fleetreport.reports.common import (
     exclusive_filters,
 )
 from fleetreport.reports.dates import END_OF_DAY
+from fleetreport.reports.days import day_key, day_of_in, requested_days
 from fleetreport.reports.definition import DaysResult, ReportContext, ReportDefinition
 from fleetreport.reports.params import Param, ReportParams
+from fleetreport.reports.status_trend_rollups import status_trend_from_rollups
+
+__all__ = ["DEFINITION", "day_key", "day_of_in", "requested_days", "run", "run_from_snapshots"]
 
 EXCLUSIVE = ("product_name", "sku", "subscription_name", "management_enabled")
 PARAMETERS = (
@@ -61,24 +64,6 @@ def snapshot_filter(params: ReportParams) -> SnapshotFilter:
     )
 
 
-def day_of_in(zone: tzinfo) -> DayOf:
-    if zone is UTC:
-        return lambda instant: date.fromisoformat(instant[:10])
-    return lambda instant: datetime.fromisoformat(instant).astimezone(zone).date()
-
-
-def day_key(day: date, zone: tzinfo) -> str:
-    return format_with_offset(datetime.combine(day, END_OF_DAY, tzinfo=zone))
-
-
-def requested_days(params: ReportParams, today: date) -> tuple[date | None, date | None]:
-    """The bounds the caller gave, as days in the report's zone, clamped to today."""
-    start, end = params.date("start_date"), params.date("end_date")
-    first = min(start.local_day(params.zone), today) if start else None
-    last = min(end.local_day(params.zone), today) if end else None
-    return first, last
-
-
 def consumers_in_scope(reader: ComplianceReader, params: ReportParams) -> Iterator[ConsumerRecord]:
     if params.has("consumer_uuid"):
         return reader.consumers_by_uuid(params.texts("consumer_uuid"))
@@ -90,8 +75,6 @@ def consumers_in_scope(reader: ComplianceReader, params: ReportParams) -> Iterat
 
 def run(context: ReportContext) -> DaysResult:
     """Rollups first (unfiltered and `owner`-filtered requests, SPEC §5), else from snapshots."""
-    from fleetreport.rollup.status_report import status_trend_from_rollups  # it imports this module
-
     served = status_trend_from_rollups(context)
     return served if served is not None else run_from_snapshots(context)
 

@@ -1,6 +1,7 @@
 """status_trend served from rollups: the unfiltered and `owner`-filtered cases (SPEC §5).
 
-Called first by `fleetreport.reports.status_trend.run`; answers None when rollups cannot serve the
+Called first by `fleetreport.reports.status_trend.run` (a report answered from the rollups: it lives
+with the reports and reads rollup/ below it); answers None when rollups cannot serve the
 request, and the report then computes from snapshots: any other filter (consumer_uuid, product_name,
 sku, subscription_name, management_enabled), `owner` given with several keys, no rollup yet, or a
 zone whose day ends off the quarter-hour grid (e.g. `GMT+05:07`) within the rolled-up days. The answer
@@ -13,11 +14,13 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from fleetreport.compliance.timefmt import to_storage
+from fleetreport.reports.days import day_key, day_of_in, requested_days
 from fleetreport.reports.definition import DaysResult, ReportContext
-from fleetreport.reports.status_trend import day_key, day_of_in, requested_days
+from fleetreport.rollup.keys import status_pk
 from fleetreport.rollup.trend import RollupsUnavailable, StatusCounts
 from fleetreport.settings import get_settings
 from fleetreport.storage.aws import table
+from fleetreport.storage.limits import can_be_key
 
 # Filters the rollups do not cover: their presence sends the report to the snapshot computation.
 SNAPSHOT_ONLY_FILTERS = ("consumer_uuid", "product_name", "sku", "subscription_name", "management_enabled")
@@ -30,6 +33,9 @@ def status_trend_from_rollups(context: ReportContext) -> DaysResult | None:
         return None
     if len(set(params.texts("owner"))) > 1:
         return None  # rollups hold one owner key per partition; several owners match any of them
+    owner = params.text("owner")
+    if owner is not None and not can_be_key(status_pk(context.tenant, owner)):
+        return None  # an owner key no consumer has: the snapshot computation finds none
     zone = params.zone
     counts = StatusCounts(
         context.table, table(get_settings().rollups_table), context.tenant, params.text("owner")
