@@ -103,11 +103,13 @@ def delivery_queue_events(stack: Any) -> list[dict[str, Any]]:
 
 
 class Receiver:
-    """A webhook receiver: records every request; answers `status` (or refuses connections when down)."""
+    """A webhook receiver: records every request; answers `status` (with `Location: location` when
+    set, for redirects), or refuses connections when down."""
 
     def __init__(self) -> None:
         self.requests: list[tuple[dict[str, str], bytes]] = []
         self.status = 200
+        self.location: str | None = None
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -115,7 +117,11 @@ class Receiver:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 receiver.requests.append(({k.lower(): v for k, v in self.headers.items()}, body))
                 self.send_response(receiver.status)
+                if receiver.location:
+                    self.send_header("Location", receiver.location)
                 self.end_headers()
+
+            do_GET = do_PUT = do_POST  # a followed redirect may come back as any method
 
             def log_message(self, *args: Any) -> None:
                 pass

@@ -3,7 +3,8 @@ signal limits, a conditional claim on the signal id dedupes, the body is signed,
 
 Order: rules → already sent? → claim (conditional write on `SENT#{id}`: only one delivery of a
 signal can hold it) → throttle (conditional write per app+group+signal, `min_interval_minutes`) →
-POST → mark sent. A failed POST releases the claim and raises; SQS brings the message back later
+POST (to a checked address, redirects not followed: `http_post`) → mark sent. A failed POST
+releases the claim and raises; SQS brings the message back later
 (with backoff) and, after its last attempt, moves it to the dead-letter queue.
 """
 
@@ -11,15 +12,18 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import http.client
 import json
+import socket
+import ssl
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 from botocore.exceptions import ClientError
 
+from fleetreport.alerts.destination import DestinationRefused, resolve
 from fleetreport.alerts.models import summary_text
 from fleetreport.alerts.rules import read_rules, valid_webhook_url
 from fleetreport.settings import get_settings
@@ -53,14 +57,53 @@ def webhook_body(envelope: dict[str, Any]) -> bytes:
 
 
 def http_post(url: str, body: bytes, headers: dict[str, str], timeout: float = 5.0) -> int:
-    request = urllib.request.Request(url, data=body, method="POST", headers=headers)  # noqa: S310 - https or loopback only
+    """POST once to the address the URL's host resolves to, after checking it (`destination.resolve`:
+    loopback only for http://, which only the local stack accepts); the answer's status, redirects
+    included (never followed: a 3xx is not a delivery). Raises DeliveryFailed when refused or
+    unreachable."""
+    parts = urlsplit(url)
+    https = parts.scheme == "https"
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
-            return int(response.status)
-    except urllib.error.HTTPError as error:
-        return int(error.code)
-    except (urllib.error.URLError, OSError, ValueError) as error:
+        host, port = str(parts.hostname), parts.port or (443 if https else 80)
+        loopback = not https and get_settings().alerts_allow_http_loopback
+        _, address = resolve(host, port, allow_loopback=loopback)
+        pinned = PinnedHTTPSConnection if https else PinnedHTTPConnection
+        connection = pinned(host, port, address, timeout)
+        try:
+            path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+            connection.request("POST", path, body=body, headers=headers)
+            return int(connection.getresponse().status)
+        finally:
+            connection.close()
+    except DestinationRefused as refusal:
+        raise DeliveryFailed(str(refusal)) from None
+    except (OSError, http.client.HTTPException, ValueError) as error:
         raise DeliveryFailed(f"webhook unreachable: {type(error).__name__}") from None
+
+
+class PinnedHTTPConnection(http.client.HTTPConnection):
+    """Connects to `address`, the one that was checked; `Host` names the URL's host."""
+
+    def __init__(self, host: str, port: int, address: str, timeout: float) -> None:
+        super().__init__(host, port, timeout=timeout)
+        self.address = address
+
+    def connect(self) -> None:
+        self.sock = socket.create_connection((self.address, self.port), self.timeout)
+
+
+class PinnedHTTPSConnection(http.client.HTTPSConnection):
+    """Connects to `address`, the one that was checked; `Host`, SNI and the certificate check name
+    the URL's host."""
+
+    def __init__(self, host: str, port: int, address: str, timeout: float) -> None:
+        self.tls = ssl.create_default_context()
+        super().__init__(host, port, timeout=timeout, context=self.tls)
+        self.address = address
+
+    def connect(self) -> None:
+        raw = socket.create_connection((self.address, self.port), self.timeout)
+        self.sock = self.tls.wrap_socket(raw, server_hostname=self.host)
 
 
 def deliver(envelope: dict[str, Any], post: Post = http_post, now: float | None = None) -> str:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from fleetreport.alerts.destination import host_allowed
 from fleetreport.alerts.models import SIGNALS
 from fleetreport.apps.admin import visible_app
 from fleetreport.apps.models import utc_now
@@ -96,7 +97,8 @@ def _list_of(value: Any, allowed: tuple[str, ...]) -> bool:
 
 
 def valid_webhook_url(url: Any, allow_http_loopback: bool) -> bool:
-    """https:// with a host and no credentials; http:// only to loopback when the stack allows it."""
+    """https:// to a public host (`destination.host_allowed`) and no credentials; http:// only to
+    loopback when the stack allows it (the local stack, SPEC §10)."""
     if not isinstance(url, str) or not url or len(url) > MAX_URL_LENGTH:
         return False
     if any(c.isspace() or ord(c) < 0x20 for c in url):
@@ -110,7 +112,7 @@ def valid_webhook_url(url: Any, allow_http_loopback: bool) -> bool:
     if not host or parts.username or parts.password:
         return False
     if parts.scheme == "https":
-        return True
+        return host_allowed(host)
     return allow_http_loopback and parts.scheme == "http" and host in LOOPBACK_HOSTS
 
 
