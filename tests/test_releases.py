@@ -157,7 +157,26 @@ def test_releases_list_versions_newest_first_with_their_days(
         },
     ]
     assert body["items"][2]["days"][0]["active_devices"] == 4
+    assert (bad["reports"], bad["open_groups"], bad["days"][1]["reports"]) == (2, 2, 2)
+    assert (body["items"][2]["reports"], body["items"][2]["open_groups"]) == (0, 0)
     assert body["next_cursor"] is None
+
+
+def test_open_groups_follow_triage_and_reports_count_every_report(
+    stack: Any, settings_env: Any, admin: Any
+) -> None:
+    app_id, key = seed_fleet(stack, settings_env)
+    with clock_at(NOON):
+        group_hash = ingest(
+            stack, key, report(version="1.5.0", type="crash", reason="segv"), device="d1"
+        ).json()["group_hash"]
+        resolved = stack.http(
+            "PATCH", f"/reports/groups/{group_hash}", headers=admin, body={"status": "resolved"}
+        )
+        assert resolved.status == 200
+        one = releases(stack, admin, app_id, "/1.5.0", days="1").json()
+    assert (one["reports"], one["open_groups"], one["days"][0]["reports"]) == (3, 1, 3)
+    assert (one["active_devices"], one["crashed_devices"]) == (3, 2)  # d1 crashed too
 
 
 def test_releases_filter_by_channel_and_platform(stack: Any, settings_env: Any, admin: Any) -> None:
