@@ -47,5 +47,5 @@ def test_compliance_burst_keeps_exact_counts_through_conflicts_and_backoff() -> 
     assert result["transactions"] >= 40
     assert result["conflicts"] > 0, "40 changes in 0.1 s on 8 shards must collide in the model"
     assert result["backoff_seconds"] > 0  # every conflict was retried after a (simulated) backoff
-    assert result["hottest_item"].startswith("ComplianceTable:T#storm|COUNTS")
+    assert result["hottest_item"].startswith("ComplianceTable:T#storm#COUNTS@")  # a shard, its own key
     assert result["hottest_writes_per_second"] <= 300
