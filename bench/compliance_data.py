@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from fleetreport.compliance.counts import Counted, counts_key, shard_of
 from fleetreport.compliance import keys
+from fleetreport.compliance.counts import Counted, counts_key, shard_of
 from fleetreport.compliance.keys import change_log_pk, change_log_sk, log_shard_of
 from fleetreport.groups.models import format_time
 from fleetreport.rollup.counting import Partition, deltas_at, touched_partitions

@@ -8,7 +8,6 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from boto3.dynamodb.conditions import Key
 from clock_support import RecordingClock
 from compliance_support import compliance, load
 from fleetreport import clock

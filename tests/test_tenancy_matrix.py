@@ -24,8 +24,8 @@ from typing import Any
 import pytest
 from boto3.dynamodb.conditions import Key
 from compliance_support import compliance
-from fleetreport.compliance import keys
 from fleetreport.apps.keys import lookup_report_key
+from fleetreport.compliance import keys
 from fleetreport_local.tokens import ALL_PERMISSIONS
 from groups_support import group_item, gzip_details, ingest, make_app, report
 from routes_support import REPORT_KEY_ROUTES, all_routes

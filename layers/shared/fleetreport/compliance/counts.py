@@ -6,15 +6,16 @@ A consumer counts the way status_trend counts it at an instant after everything 
 under the status (and owner key) of its snapshot with the greatest sort key. That counted state sits
 on the consumer item (`cnt_sk`, `cnt_status`, `cnt_owner`, `cnt_deleted`, version `cnt_v`); a change
 of it and the matching ADDs on the tenant's counts items (every consumer's, and its Candlepin owner
-key's; `counts_key`; attributes `s#{status}`) are one transaction, conditional on `cnt_v`. So the counts never drift: a crash leaves both writes or neither, a retried or
-redelivered event recomputes from the consumer and finds nothing left to do.
+key's; `counts_key`; attributes `s#{status}`) are one transaction, conditional on `cnt_v`. So the
+counts never drift: a crash leaves both writes or neither, a retried or redelivered event recomputes
+from the consumer and finds nothing left to do.
 
 The counts are sharded (SPEC §9, W2): a consumer's ADDs go to one of `SHARDS` items chosen by a hash
 of its uuid, each shard under its own partition key (`T#{tenant}#COUNTS@0` … `@7`, and the same with
-`#{owner_key}`), and readers sum the shards in one BatchGetItem. A burst of status changes in one tenant then spreads over the shards
-instead of serialising on one item (DynamoDB refuses concurrent transactions on one item and serves
-~1,000 write units/s per partition, a transactional write costing 2); a transaction that still
-collides is retried after a jittered exponential backoff.
+`#{owner_key}`), and readers sum the shards in one BatchGetItem. A burst of status changes in one
+tenant then spreads over the shards instead of serialising on one item (DynamoDB refuses concurrent
+transactions on one item and serves ~1,000 write units/s per partition, a transactional write costing
+2); a transaction that still collides is retried after a jittered exponential backoff.
 
 The counts answer an instant only if no stored instant lies after it. Events are rarely dated in the
 future, so instead of tracking the latest instant on every write, an event dated after the wall clock

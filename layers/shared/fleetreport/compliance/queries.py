@@ -93,7 +93,9 @@ class ComplianceReader:
         for item in batch_get(self.table.meta.client, self.table.name, wanted, projection=fields):
             yield consumer_from_item(item)
 
-    def _in_order(self, wanted: list[dict[str, str]], fields: dict[str, Any] | None) -> Iterator[ConsumerRecord]:
+    def _in_order(
+        self, wanted: list[dict[str, str]], fields: dict[str, Any] | None
+    ) -> Iterator[ConsumerRecord]:
         if not wanted:
             return
         found = batch_get(self.table.meta.client, self.table.name, wanted, projection=_with_sk(fields))
@@ -158,7 +160,10 @@ def tenant_consumer_items(table: Any, tenant: str, request: dict[str, Any]) -> I
     streams = [
         query_items(
             table,
-            {**request, "KeyConditionExpression": Key("pk").eq(pk) & Key("sk").begins_with(keys.CONSUMER_PREFIX)},
+            {
+                **request,
+                "KeyConditionExpression": Key("pk").eq(pk) & Key("sk").begins_with(keys.CONSUMER_PREFIX),
+            },
         )
         for pk in keys.consumer_partitions(tenant)
     ]
