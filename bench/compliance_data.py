@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from fleetreport.compliance import keys
 from fleetreport.compliance.counts import Counted, counts_key, shard_of
 from fleetreport.compliance.keys import change_log_pk, change_log_sk, log_shard_of
 from fleetreport.groups.models import format_time
@@ -121,8 +122,7 @@ def _status_attributes(plan: ConsumerPlan, moment: datetime, status: str) -> dic
 def consumer_item(tenant: str, plan: ConsumerPlan) -> dict[str, Any]:
     latest, status, _ = plan.snapshots[-1]
     item = {
-        "pk": f"T#{tenant}",
-        "sk": f"C#{plan.uuid}",
+        **keys.consumer_key(tenant, plan.uuid),
         "uuid": plan.uuid,
         "name": f"host-{plan.index:05d}.example.com",
         "owner_key": plan.owner_key,

@@ -8,6 +8,7 @@ from typing import Any
 
 from boto3.dynamodb.conditions import Key
 from compliance_support import change_log, compliance, consumer_created, consumer_deleted, entitlement
+from fleetreport.compliance import keys
 from fleetreport.compliance.snapshot import decompress_doc
 from fleetreport_local.apigw import sqs_event
 
@@ -22,7 +23,7 @@ def items(stack: Any, pk: str) -> list[dict[str, Any]]:
 
 
 def consumer_item(stack: Any, uuid: str, tenant: str = "t1") -> dict[str, Any] | None:
-    return stack.table("ComplianceTable").get_item(Key={"pk": f"T#{tenant}", "sk": f"C#{uuid}"}).get("Item")
+    return stack.table("ComplianceTable").get_item(Key=keys.consumer_key(tenant, uuid)).get("Item")
 
 
 def with_owner(event: dict[str, Any], owner: str | None) -> dict[str, Any]:

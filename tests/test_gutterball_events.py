@@ -13,6 +13,7 @@ from typing import Any
 
 from boto3.dynamodb.conditions import Key
 from compliance_support import change_log, compliance, consumer_created, consumer_deleted
+from fleetreport.compliance import keys
 from fleetreport.compliance.events import ComplianceCreated, parse_event
 from fleetreport_local.apigw import sqs_event
 
@@ -26,7 +27,7 @@ def items(stack: Any, pk: str) -> list[dict[str, Any]]:
 
 
 def consumer_item(stack: Any, uuid: str, tenant: str = "t1") -> dict[str, Any]:
-    item = stack.table("ComplianceTable").get_item(Key={"pk": f"T#{tenant}", "sk": f"C#{uuid}"}).get("Item")
+    item = stack.table("ComplianceTable").get_item(Key=keys.consumer_key(tenant, uuid)).get("Item")
     assert item is not None
     return item
 

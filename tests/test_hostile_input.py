@@ -18,6 +18,7 @@ from urllib.parse import quote
 
 import pytest
 from compliance_support import compliance
+from fleetreport.compliance import keys
 from fleetreport_local.apigw import http_api_event, sqs_event
 from fleetreport_local.invoker import HttpResult, to_http_result
 from groups_support import gzip_details, ingest, make_app, report
@@ -634,7 +635,7 @@ def test_a_queued_event_too_large_to_store_is_a_poison_message_not_a_failed_writ
         record["messageAttributes"] = {"owner": {"stringValue": tenant, "dataType": "String"}}
     answer = module_stack.invoke("events", event)
     assert answer == {"batchItemFailures": [{"itemIdentifier": event["Records"][1]["messageId"]}]}
-    consumer = module_stack.table("ComplianceTable").get_item(Key={"pk": f"T#{tenant}", "sk": "C#c-big"})
+    consumer = module_stack.table("ComplianceTable").get_item(Key=keys.consumer_key(tenant, "c-big"))
     assert "Item" not in consumer
     output = capsys.readouterr().out  # the EMF metrics, and the log line unless pytest captured it
     logged = output + "".join(f"{r.getMessage()} {getattr(r, 'reason', '')}\n" for r in caplog.records)

@@ -25,6 +25,7 @@ import pytest
 from boto3.dynamodb.conditions import Key
 from compliance_support import compliance
 from fleetreport.apps.keys import lookup_report_key
+from fleetreport.compliance import keys
 from fleetreport_local.tokens import ALL_PERMISSIONS
 from groups_support import group_item, gzip_details, ingest, make_app, report
 from routes_support import REPORT_KEY_ROUTES, all_routes
@@ -115,10 +116,11 @@ class World:
 
     def consumers(self, owner: str) -> list[str]:
         table = self.stack.table("ComplianceTable")
-        answer = table.query(
-            KeyConditionExpression=Key("pk").eq(f"T#{self.tenant(owner)}") & Key("sk").begins_with("C#")
-        )
-        return sorted(item["uuid"] for item in answer["Items"])
+        found = []
+        for pk in keys.consumer_partitions(self.tenant(owner)):
+            answer = table.query(KeyConditionExpression=Key("pk").eq(pk) & Key("sk").begins_with("C#"))
+            found += [item["uuid"] for item in answer["Items"]]
+        return sorted(found)
 
     def app_names(self, owner: str) -> list[str]:
         table = self.stack.table("AppsTable")

@@ -223,8 +223,7 @@ def _preload(compliance: Any, tenant: str, uuids: list[str], moment: datetime) -
             counted = Counted(sort_key, "valid", owner)
             batch.put_item(
                 Item={
-                    "pk": keys.consumer_pk(tenant),
-                    "sk": keys.consumer_sk(uuid),
+                    **keys.consumer_key(tenant, uuid),
                     "uuid": uuid,
                     "created": instant,
                     "owner_key": owner,

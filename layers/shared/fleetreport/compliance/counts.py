@@ -5,17 +5,17 @@ changes (docs/data-model.md, "status counts now").
 A consumer counts the way status_trend counts it at an instant after everything stored: not deleted,
 under the status (and owner key) of its snapshot with the greatest sort key. That counted state sits
 on the consumer item (`cnt_sk`, `cnt_status`, `cnt_owner`, `cnt_deleted`, version `cnt_v`); a change
-of it and the matching ADDs on the tenant's counts items (`T#{tenant}` / `COUNTS` for every consumer,
-`COUNTS#{owner_key}` per Candlepin owner; attributes `s#{status}`) are one transaction, conditional
-on `cnt_v`. So the counts never drift: a crash leaves both writes or neither, a retried or
-redelivered event recomputes from the consumer and finds nothing left to do.
+of it and the matching ADDs on the tenant's counts items (every consumer's, and its Candlepin owner
+key's; `counts_key`; attributes `s#{status}`) are one transaction, conditional on `cnt_v`. So the
+counts never drift: a crash leaves both writes or neither, a retried or redelivered event recomputes
+from the consumer and finds nothing left to do.
 
 The counts are sharded (SPEC §9, W2): a consumer's ADDs go to one of `SHARDS` items chosen by a hash
-of its uuid (`COUNTS`, `COUNTS@1` … `COUNTS@7`, and the same with `#{owner_key}`), and readers sum
-the shards in one BatchGetItem. A burst of status changes in one tenant then spreads over the shards
-instead of serialising on one item (DynamoDB refuses concurrent transactions on one item and serves
-~1,000 write units/s per partition, a transactional write costing 2); a transaction that still
-collides is retried after a jittered exponential backoff.
+of its uuid, each shard under its own partition key (`T#{tenant}#COUNTS@0` … `@7`, and the same with
+`#{owner_key}`), and readers sum the shards in one BatchGetItem. A burst of status changes in one
+tenant then spreads over the shards instead of serialising on one item (DynamoDB refuses concurrent
+transactions on one item and serves ~1,000 write units/s per partition, a transactional write costing
+2); a transaction that still collides is retried after a jittered exponential backoff.
 
 The counts answer an instant only if no stored instant lies after it. Events are rarely dated in the
 future, so instead of tracking the latest instant on every write, an event dated after the wall clock
@@ -48,11 +48,13 @@ COUNTED_ATTRIBUTES = ("cnt_sk", "cnt_status", "cnt_owner", "cnt_deleted", "cnt_v
 
 
 def counts_key(tenant: str, owner_key: str | None = None, shard: int = 0) -> dict[str, str]:
-    """One shard of the counts of every consumer (`owner_key` None) or of one Candlepin owner key.
-    Shard 0 keeps the unsharded name and holds `future_until`."""
-    base = COUNTS_SK if shard == 0 else f"{COUNTS_SK}@{shard}"
-    sort_key = base if owner_key is None else f"{base}#{owner_key}"
-    return {"pk": keys.consumer_pk(tenant), "sk": sort_key}
+    """One shard of the counts of every consumer (`owner_key` None) or of one Candlepin owner key, each
+    under a partition key of its own (`T#{tenant}#COUNTS@{n}`, `…#{owner_key}`): shards that shared a
+    partition key would be one partition (SPEC §9). Shard 0 holds `future_until`."""
+    pk = f"{keys.tenant_pk(tenant)}#{COUNTS_SK}@{shard}"
+    if owner_key is not None:
+        pk = f"{pk}#{owner_key}"
+    return {"pk": pk, "sk": COUNTS_SK}
 
 
 def shard_of(uuid: str) -> int:
@@ -126,7 +128,7 @@ class StatusCountsWriter:
         self._note_future(instant)
 
     def _change(self, uuid: str, change: Any) -> None:
-        consumer_key = {"pk": keys.consumer_pk(self.tenant), "sk": keys.consumer_sk(uuid)}
+        consumer_key = keys.consumer_key(self.tenant, uuid)
         for attempt in range(MAX_ATTEMPTS):
             if attempt:
                 clock.backoff(attempt)
@@ -225,19 +227,19 @@ def status_counts_at(table: Any, tenant: str, owner_key: str | None, instant: st
     if owner_key is not None:
         wanted += [counts_key(tenant, owner_key, shard) for shard in range(SHARDS)]
     items = _get_all(table, wanted)
-    if not any(key["sk"] in items for key in wanted[:SHARDS]):
+    if not any(key["pk"] in items for key in wanted[:SHARDS]):
         return None  # nothing counted in this tenant yet
-    if str(items.get(counts_key(tenant)["sk"], {}).get("future_until", "")) > instant:
+    if str(items.get(counts_key(tenant)["pk"], {}).get("future_until", "")) > instant:
         return None
     found: Counter[str] = Counter()
     for key in wanted[-SHARDS:]:
-        for name, value in (items.get(key["sk"]) or {}).items():
+        for name, value in (items.get(key["pk"]) or {}).items():
             if name.startswith(STATUS_PREFIX):
                 found[name[len(STATUS_PREFIX) :]] += int(value)
     return {status: n for status, n in sorted(found.items()) if n > 0}
 
 
 def _get_all(table: Any, wanted: list[dict[str, str]]) -> dict[str, dict[str, Any]]:
-    """Strongly consistent BatchGetItem of `wanted` (one partition), by sort key."""
+    """Strongly consistent BatchGetItem of `wanted`, by partition key."""
     items = batch_get(table.meta.client, table.name, wanted, consistent=True, attempts=MAX_ATTEMPTS)
-    return {str(item["sk"]): item for item in items}
+    return {str(item["pk"]): item for item in items}

@@ -1,12 +1,14 @@
 """Reads of ComplianceTable, each sized to its answer (SPEC §7; docs/data-model.md access patterns).
 
-Consumers come from one of three places: the tenant's consumer partition (`T#{tenant}`), the
-ByOwnerKey index (`{tenant}#{owner_key}`), or a BatchGet by uuid. Snapshots are read per consumer by
+Consumers come from one of three places: the tenant's consumer partitions (`T#{tenant}#C@{n}`, merged
+in uuid order), the ByOwnerKey index (`{tenant}#{owner_key}`, keys only, then a BatchGet of the items),
+or a BatchGet by uuid. Snapshots are read per consumer by
 key range, newest-first with Limit 1 when only the latest at a date is needed.
 """
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -66,32 +68,49 @@ class ComplianceReader:
 
     # ------------------------------------------------------------------ consumers
     def all_consumers(self, *, with_docs: bool = False) -> Iterator[ConsumerRecord]:
-        condition = Key("pk").eq(keys.consumer_pk(self.tenant)) & Key("sk").begins_with(keys.CONSUMER_PREFIX)
-        yield from self._query_consumers({"KeyConditionExpression": condition}, with_docs)
+        request = {} if with_docs else projection(CONSUMER_WITHOUT_DOC)
+        for item in tenant_consumer_items(self.table, self.tenant, request):
+            yield consumer_from_item(item)
 
     def consumers_of_owner(self, owner_key: str, *, with_docs: bool = False) -> Iterator[ConsumerRecord]:
+        """The index holds keys only (a status change then writes nothing to it, SPEC §9 W2): its
+        entries name the items, read a hundred at a time in index order."""
         scope = keys.owner_scope(self.tenant, owner_key)
         if not can_be_key(scope):
             return  # an owner key no consumer has (DynamoDB would refuse the key)
         condition = Key("owner_scope").eq(scope)
         request = {"IndexName": keys.OWNER_KEY_INDEX, "KeyConditionExpression": condition}
-        yield from self._query_consumers(request, with_docs)
+        fields = None if with_docs else projection(CONSUMER_WITHOUT_DOC)
+        wanted: list[dict[str, str]] = []
+        for entry in self._pages(request):
+            wanted.append({"pk": entry["pk"], "sk": entry["sk"]})
+            if len(wanted) == 100:
+                yield from self._in_order(wanted, fields)
+                wanted = []
+        yield from self._in_order(wanted, fields)
 
     def consumers_by_uuid(self, uuids: Iterable[str], *, with_docs: bool = False) -> Iterator[ConsumerRecord]:
         """One BatchGet loop (storage.pages.batch_get: unprocessed keys retried after a backoff, 503
         when they never go through); unknown uuids are simply absent."""
-        pk = keys.consumer_pk(self.tenant)
-        sort_keys = (keys.consumer_sk(uuid) for uuid in dict.fromkeys(uuids))
-        wanted = [{"pk": pk, "sk": sk} for sk in sort_keys if can_be_key(sk, sort_key=True)]
+        wanted = [
+            keys.consumer_key(self.tenant, uuid)
+            for uuid in dict.fromkeys(uuids)
+            if can_be_key(keys.consumer_sk(uuid), sort_key=True)
+        ]
         fields = None if with_docs else projection(CONSUMER_WITHOUT_DOC)
         for item in batch_get(self.table.meta.client, self.table.name, wanted, projection=fields):
             yield consumer_from_item(item)
 
-    def _query_consumers(self, request: dict[str, Any], with_docs: bool) -> Iterator[ConsumerRecord]:
-        if not with_docs:
-            request = {**request, **projection(CONSUMER_WITHOUT_DOC)}
-        for item in self._pages(request):
-            yield consumer_from_item(item)
+    def _in_order(
+        self, wanted: list[dict[str, str]], fields: dict[str, Any] | None
+    ) -> Iterator[ConsumerRecord]:
+        if not wanted:
+            return
+        found = batch_get(self.table.meta.client, self.table.name, wanted, projection=_with_sk(fields))
+        by_key = {str(item["sk"]): item for item in found}
+        for key in wanted:
+            if key["sk"] in by_key:
+                yield consumer_from_item(by_key[key["sk"]])
 
     # ------------------------------------------------------------------ snapshots
     def latest_snapshot_at(
@@ -145,6 +164,29 @@ class ComplianceReader:
 
     def _pages(self, request: dict[str, Any]) -> Iterator[dict[str, Any]]:
         return query_items(self.table, request)
+
+
+def tenant_consumer_items(table: Any, tenant: str, request: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """Every consumer item of the tenant (`request`: a projection, which must name `uuid` if any), its
+    partitions' Queries merged in uuid order — the order one partition gave before they were spread."""
+    streams = [
+        query_items(
+            table,
+            {
+                **request,
+                "KeyConditionExpression": Key("pk").eq(pk) & Key("sk").begins_with(keys.CONSUMER_PREFIX),
+            },
+        )
+        for pk in keys.consumer_partitions(tenant)
+    ]
+    return heapq.merge(*streams, key=lambda item: str(item["uuid"]))
+
+
+def _with_sk(fields: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A projection that also names `sk` (to match BatchGet answers to their keys)."""
+    if fields is None:
+        return None
+    return {**fields, "ProjectionExpression": fields["ProjectionExpression"] + ", sk"}
 
 
 def _snapshot_projection(with_docs: bool, light: bool) -> dict[str, Any]:

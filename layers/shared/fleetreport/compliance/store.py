@@ -147,7 +147,7 @@ class ComplianceWriter:
     ) -> dict[str, Any]:
         """Apply `update`; with `returns` (an UpdateItem ReturnValues), the attributes it answers."""
         request: dict[str, Any] = {
-            "Key": {"pk": keys.consumer_pk(self.tenant), "sk": keys.consumer_sk(uuid)},
+            "Key": keys.consumer_key(self.tenant, uuid),
             "UpdateExpression": update.expression(),
             "ExpressionAttributeNames": update.names,
             "ExpressionAttributeValues": update.values,

@@ -108,8 +108,7 @@ def load_histories(
 
 
 def _consumer_lifetimes(table: Any, tenant: str, uuids: list[str]) -> Iterator[dict[str, Any]]:
-    pk = keys.consumer_pk(tenant)
-    wanted = [{"pk": pk, "sk": keys.consumer_sk(uuid)} for uuid in uuids]
+    wanted = [keys.consumer_key(tenant, uuid) for uuid in uuids]
     fields = projection("uuid", "created", "deleted")
     yield from batch_get(table.meta.client, table.name, wanted, consistent=True, projection=fields)
 

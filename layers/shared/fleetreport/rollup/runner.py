@@ -17,6 +17,7 @@ from boto3.dynamodb.conditions import Key
 
 from fleetreport.apps.store import TENANTS_PK as APPS_TENANTS_PK
 from fleetreport.compliance import keys as compliance_keys
+from fleetreport.compliance.queries import tenant_consumer_items
 from fleetreport.rollup import runs
 from fleetreport.rollup.days import day_range, last_closed_day, next_day
 from fleetreport.rollup.groups import (
@@ -150,11 +151,8 @@ class Rollup:
         """First rollup of a tenant: nothing happens before the earliest `created` or snapshot. Costs two
         reads per consumer, once in the tenant's life (later, a late event marks its day dirty). With
         consumers that never count (no snapshot), only `last` is rolled, so the state records the run."""
-        condition = Key("pk").eq(compliance_keys.consumer_pk(tenant)) & Key("sk").begins_with(
-            compliance_keys.CONSUMER_PREFIX
-        )
         earliest = []
-        consumers = _query_all(self.compliance, condition, "uuid", "created")
+        consumers = list(tenant_consumer_items(self.compliance, tenant, projection("uuid", "created")))
         for item in consumers:
             if item.get("created"):
                 earliest.append(item["created"])

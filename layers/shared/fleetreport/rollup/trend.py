@@ -170,7 +170,7 @@ class StatusCounts:
     def _deleted(self, uuid: str) -> str | None:
         if uuid not in self._deletions:
             item = self.compliance.get_item(
-                Key={"pk": compliance_keys.consumer_pk(self.tenant), "sk": compliance_keys.consumer_sk(uuid)},
+                Key=compliance_keys.consumer_key(self.tenant, uuid),
                 ConsistentRead=True,
                 **projection("deleted"),
             ).get("Item")
