@@ -8,11 +8,14 @@ Order is `last_seen` descending, ties by `group_hash` then `app_id`. An index re
   (`last_seen <= cursor`), `offset + limit + 3` entries at a time at first (the page, the entry that
   proves there is a next page, the entry that closes its run, the cursor's own entry), then in small
   chunks only while ties or a cursor position need more. One partition: ≤ limit + 3 entries for a page.
-- `walk` reads the partitions whole, only the attributes the filters need (the dimension-filtered
-  views and `from`/`to` bounds, whose `total` is a count of what matches; their page is then read whole).
+- `walk` reads the partitions whole, only the attributes the filters need (page 1 or `page` N of the
+  dimension-filtered views and `from`/`to` bounds, whose `total` is a count of what matches; their page
+  is then read whole). Their cursor pages continue the walk from the cursor with `read_page`
+  (`attributes`; each query twice the last, at most `WALK_CHUNK`): they never walk again from the start.
 
-A cursor is opaque to clients: base64url JSON of the last returned entry's position and a fingerprint
-of the filters it was issued for (another query's cursor is `invalid cursor`).
+A cursor is opaque to clients: base64url JSON of the last returned entry's position, a fingerprint
+of the filters it was issued for (another query's cursor is `invalid cursor`) and, for a walked view,
+the `total` page 1 counted (a cursor page does not count again).
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from fleetreport.storage.aws import table
 
 Entry = dict[str, Any]
 FOLLOW_UP_CHUNK = 10  # entries per extra query once the first one fell short (ties, filters)
+WALK_CHUNK = 400  # at most this many entries per query of a filtered walk continued from a cursor
 
 
 @dataclass(frozen=True)
@@ -49,12 +53,18 @@ class Cursor:
     group_hash: str
     app_id: str
     filters: str  # fingerprint of the query it belongs to
+    total: int | None = None  # a walked view's total, counted once on its first page
 
     def encode(self) -> str:
-        raw = json.dumps(
-            {"s": self.last_seen, "h": self.group_hash, "a": self.app_id, "f": self.filters},
-            separators=(",", ":"),
-        )
+        fields: dict[str, Any] = {
+            "s": self.last_seen,
+            "h": self.group_hash,
+            "a": self.app_id,
+            "f": self.filters,
+        }
+        if self.total is not None:
+            fields["t"] = self.total
+        raw = json.dumps(fields, separators=(",", ":"))
         return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
     @classmethod
@@ -62,10 +72,13 @@ class Cursor:
         try:
             raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
             fields = json.loads(raw)
-            cursor = cls(str(fields["s"]), str(fields["h"]), str(fields["a"]), str(fields["f"]))
-        except (binascii.Error, ValueError, TypeError, KeyError, UnicodeDecodeError):
+            total = fields.get("t")
+            cursor = cls(str(fields["s"]), str(fields["h"]), str(fields["a"]), str(fields["f"]), total)
+        except (binascii.Error, ValueError, TypeError, KeyError, UnicodeDecodeError, AttributeError):
             raise BadRequest("invalid cursor") from None
         if cursor.filters != filters or not all(isinstance(fields[k], str) for k in "shaf"):
+            raise BadRequest("invalid cursor")
+        if total is not None and (type(total) is not int or total < 0):
             raise BadRequest("invalid cursor")
         return cursor
 
@@ -80,8 +93,9 @@ def fingerprint(*parts: Any) -> str:
     return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()[:16]
 
 
-def cursor_of(entry: Mapping[str, Any], filters: str) -> str:
-    return Cursor(str(entry["last_seen"]), str(entry["group_hash"]), str(entry["app_id"]), filters).encode()
+def cursor_of(entry: Mapping[str, Any], filters: str, total: int | None = None) -> str:
+    position = (str(entry["last_seen"]), str(entry["group_hash"]), str(entry["app_id"]))
+    return Cursor(*position, filters, total).encode()
 
 
 def order_key(entry: Mapping[str, Any]) -> tuple[str, str]:
@@ -101,9 +115,11 @@ def _query(
     first_chunk: int | None,
     chunk: int | None,
     attributes: tuple[str, ...] = (),
+    grow: bool = False,
 ) -> Iterator[Entry]:
-    """The partition's entries newest first, fetched `first_chunk` then `chunk` at a time (None: all);
-    with `attributes`, only those (and the keys) of each entry."""
+    """The partition's entries newest first, fetched `first_chunk` then `chunk` at a time (None: all),
+    or with `grow` each query twice the last up to `chunk`; with `attributes`, only those (and the
+    keys) of each entry."""
     names = {"#p": partition.key, "#s": "last_seen"}
     values: dict[str, Any] = {":p": partition.value}
     condition = "#p = :p"
@@ -137,7 +153,7 @@ def _query(
         if "LastEvaluatedKey" not in answer:
             return
         request["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
-        limit = chunk
+        limit = min(2 * limit, chunk) if grow and limit and chunk else chunk
 
 
 def _runs(entries: Iterator[Entry]) -> Iterator[list[Entry]]:
@@ -160,14 +176,19 @@ def read_page(
     offset: int,
     limit: int,
     matches: Callable[[Entry], bool] = lambda entry: True,
+    attributes: tuple[str, ...] = (),
 ) -> tuple[list[Entry], bool]:
-    """The entries of one page and whether more follow, reading no further than needed."""
+    """The entries of one page and whether more follow, reading no further than needed. With
+    `attributes` (a filtered walk continued from its cursor) only those are read, and each query reads
+    twice as many as the last (up to `WALK_CHUNK`): matches may be sparse, and the overshoot stays at
+    most what the page needed to read."""
     need = offset + limit
     if after is not None:
         top = after.last_seen if bounds.until is None else min(after.last_seen, bounds.until)
         bounds = Bounds(bounds.since, top)
-    first = need + 3
-    streams = [_query(partition, bounds, first, FOLLOW_UP_CHUNK) for partition in partitions]
+    first, chunk = need + 3, WALK_CHUNK if attributes else FOLLOW_UP_CHUNK
+    grow = bool(attributes)
+    streams = [_query(partition, bounds, first, chunk, attributes, grow) for partition in partitions]
     merged = heapq.merge(*streams, key=lambda entry: str(entry["last_seen"]), reverse=True)
     taken: list[Entry] = []
     for run in _runs(merged):
