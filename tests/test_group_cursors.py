@@ -129,3 +129,41 @@ def test_a_listed_group_is_its_detail_answer_in_every_index_view(
     for query in ({}, {"app": "test"}, {"app": "test", "status": "muted"}, {"status": "muted"}):
         items = groups(stack, admin, **query).json()["items"]
         assert items == [detail], query
+
+
+def test_a_filtered_cursor_page_continues_its_walk_and_keeps_the_total(
+    stack: Any, admin: dict[str, str]
+) -> None:
+    """SPEC §9: page 1 of a dimension-filtered view walks the partition to count its matches; the
+    next page starts at the cursor and reads only as far as its own page, never from the start."""
+    app_id, _ = make_app(stack)
+    linux: list[str] = []
+    with stack.table("GroupsTable").batch_writer() as batch:
+        for n in range(300):
+            platform = "linux" if n % 3 == 0 else "windows"
+            made = put_group(
+                stack, "t1", app_id, reason=f"r{n}", platform=platform, last_seen=times(n), batch=batch
+            )
+            if platform == "linux":
+                linux.append(made)
+    counter = ReadCounter(stack.name("GroupsTable"))
+    first = groups(stack, admin, platform="linux", limit=10).json()
+    walked, counter.items = counter.items, 0
+    second = groups(stack, admin, platform="linux", limit=10, cursor=first["next_cursor"]).json()
+    newest_first = list(reversed(linux))
+    assert [g["group_hash"] for g in first["items"] + second["items"]] == newest_first[:20]
+    assert first["total"] == second["total"] == 100
+    assert walked >= 300 and counter.items <= 3 * 20 + 10 + 10, counter.items  # entries up to its page
+    assert counter.scans == 0
+    pages = follow(stack, admin, platform="linux", limit=30)
+    assert [h for page in pages for h in page] == newest_first
+
+
+def test_a_page_deeper_than_ten_thousand_groups_needs_the_cursor(stack: Any, admin: dict[str, str]) -> None:
+    make_app(stack)
+    for page, limit in ((101, 100), (501, 20), (10_001, 1)):
+        answer = groups(stack, admin, page=page, limit=limit, platform="linux")
+        assert (answer.status, answer.json()) == (400, {"error": "use cursor for deep pages"}), (page, limit)
+        assert groups(stack, admin, page=page, limit=limit).status == 400
+    assert groups(stack, admin, page=100, limit=100).json()["items"] == []  # 10,000 deep is allowed
+    assert groups(stack, admin, page=500, limit=20).status == 200

@@ -17,6 +17,7 @@ from fleetreport.groups.ratelimit import (
     windows_for,
 )
 from fleetreport.settings import get_settings
+from fleetreport.storage.aws import dynamodb
 from groups_support import group_item, ingest, make_app, report
 
 HASH = hashlib.sha256(b"test|1.4.2|stable|windows|amd64|update_failure|checksum_mismatch").hexdigest()
@@ -221,3 +222,59 @@ def test_a_window_is_known_full_only_at_the_limit_it_was_found_at(stack: Any, se
     assert ingest(stack, key, report(), device="b").status == 429
     limits(settings_env, group=3)  # raised: the window is asked of the store again
     assert ingest(stack, key, report(), device="c").status == 202
+
+
+class WriteCounter:
+    """UpdateItem calls on CountersTable through the code's client (a refused one is billed too)."""
+
+    def __init__(self, table_name: str) -> None:
+        self.table_name, self.writes = table_name, 0
+        dynamodb().meta.client.meta.events.register("before-call.dynamodb.UpdateItem", self._count)
+
+    def _count(self, params: dict[str, Any], **_: Any) -> None:
+        if params.get("TableName") == self.table_name:
+            self.writes += 1
+
+
+def test_a_big_key_limit_is_taken_in_leases_and_never_passed(stack: Any, settings_env: Any) -> None:
+    """A limit of 2,000 a minute is leased 2 units a write: two containers share the window, write
+    once per lease, and together admit exactly the limit (the last lease that no longer fits is
+    taken unit by unit)."""
+    limits(settings_env, key=2000)
+    settings = get_settings()
+    counter = WriteCounter(stack.name("CountersTable"))
+    now = datetime(2026, 5, 20, 10, 30, 15, tzinfo=UTC)
+    containers = [RefusalMemory(), RefusalMemory()]
+    admitted = 0
+    for n in range(2010):
+        use_refusal_memory(containers[n % 2])
+        windows = windows_for(settings, key_id="k", app_id="a", group_hash=HASH, device_id=str(n), now=now)
+        try:
+            enforce_rate_limits(settings, windows, now)
+        except RateLimited:
+            continue
+        admitted += 1
+    [window] = rate_limit_counters(stack)
+    assert admitted == window["n"] == 2000
+    assert counter.writes <= 2000 // 2 + 2 * 3  # one per lease, + each container's refusals at the end
+
+
+def test_a_refused_request_hands_a_leased_unit_back_to_its_container(stack: Any, settings_env: Any) -> None:
+    limits(settings_env, key=2000, group=1)
+    settings = get_settings()
+    now = datetime(2026, 5, 20, 10, 30, 15, tzinfo=UTC)
+
+    def attempt(device: str) -> bool:
+        windows = windows_for(settings, key_id="k", app_id="a", group_hash=HASH, device_id=device, now=now)
+        try:
+            enforce_rate_limits(settings, windows, now)
+        except RateLimited:
+            return False
+        return True
+
+    assert attempt("a") and not attempt("b")  # b took the key's second leased unit, then gave it back
+    [key_window, _] = windows_for(settings, key_id="k", app_id="a", group_hash=HASH, device_id="c", now=now)
+    assert refusal_memory().spend(key_window, now)  # the unit is held again, without a write
+    assert not refusal_memory().spend(key_window, now)
+    key_counter = next(item for item in rate_limit_counters(stack) if item["counter"].startswith("key#"))
+    assert key_counter["n"] == 2

@@ -42,7 +42,7 @@ class CursorModel(BaseModel):
 
 def encode(cursor: CursorModel) -> str:
     """The cursor as clients see it: base64url of its compact JSON, without padding."""
-    raw = cursor.model_dump_json(by_alias=True).encode("utf-8")
+    raw = cursor.model_dump_json(by_alias=True, exclude_none=True).encode("utf-8")
     return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
 
 

@@ -8,12 +8,15 @@ Order is `last_seen` descending, ties by `group_hash` then `app_id`. An index re
   (`last_seen <= cursor`), `offset + limit + 3` entries at a time at first (the page, the entry that
   proves there is a next page, the entry that closes its run, the cursor's own entry), then in small
   chunks only while ties or a cursor position need more. One partition: ≤ limit + 3 entries for a page.
-- `walk` reads the partitions whole, only the attributes the filters need (the dimension-filtered
-  views and `from`/`to` bounds, whose `total` is a count of what matches; their page is then read whole).
+- `walk` reads the partitions whole, only the attributes the filters need (page 1 or `page` N of the
+  dimension-filtered views and `from`/`to` bounds, whose `total` is a count of what matches; their page
+  is then read whole). Their cursor pages continue the walk from the cursor with `read_page`
+  (`attributes`; each query twice the last, at most `WALK_CHUNK`): they never walk again from the start.
 
-A cursor is opaque to clients: base64url JSON of the last returned entry's position and a fingerprint
-of the filters it was issued for (fleetreport/cursors.py: every field checked for type, format and
-size; another query's cursor is `invalid cursor`).
+A cursor is opaque to clients: base64url JSON of the last returned entry's position, a fingerprint
+of the filters it was issued for and, for a walked view, the `total` page 1 counted (a cursor page
+does not count again); fleetreport/cursors.py checks every field for type, format and size, and
+another query's cursor is `invalid cursor`.
 """
 
 from __future__ import annotations
@@ -35,6 +38,8 @@ from fleetreport.storage.aws import table
 
 Entry = dict[str, Any]
 FOLLOW_UP_CHUNK = 10  # entries per extra query once the first one fell short (ties, filters)
+MAX_TOTAL = 10**9  # a count of groups; anything larger is not a cursor we issued
+WALK_CHUNK = 400  # at most this many entries per query of a filtered walk continued from a cursor
 
 
 @dataclass(frozen=True)
@@ -54,6 +59,7 @@ class Cursor(CursorModel):
     group_hash: Sha256Hex = Field(alias="h")
     app_id: AppId = Field(alias="a")
     filters: Fingerprint = Field(alias="f")  # of the query it belongs to
+    total: int | None = Field(default=None, alias="t", ge=0, le=MAX_TOTAL)  # a walked view's, from page 1
 
     def encode(self) -> str:
         return cursors.encode(self)
@@ -76,9 +82,9 @@ def fingerprint(*parts: Any) -> str:
     return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()[:16]
 
 
-def cursor_of(entry: Mapping[str, Any], filters: str) -> str:
+def cursor_of(entry: Mapping[str, Any], filters: str, total: int | None = None) -> str:
     return Cursor(
-        s=str(entry["last_seen"]), h=str(entry["group_hash"]), a=str(entry["app_id"]), f=filters
+        s=str(entry["last_seen"]), h=str(entry["group_hash"]), a=str(entry["app_id"]), f=filters, t=total
     ).encode()
 
 
@@ -99,9 +105,11 @@ def _query(
     first_chunk: int | None,
     chunk: int | None,
     attributes: tuple[str, ...] = (),
+    grow: bool = False,
 ) -> Iterator[Entry]:
-    """The partition's entries newest first, fetched `first_chunk` then `chunk` at a time (None: all);
-    with `attributes`, only those (and the keys) of each entry."""
+    """The partition's entries newest first, fetched `first_chunk` then `chunk` at a time (None: all),
+    or with `grow` each query twice the last up to `chunk`; with `attributes`, only those (and the
+    keys) of each entry."""
     names = {"#p": partition.key, "#s": "last_seen"}
     values: dict[str, Any] = {":p": partition.value}
     condition = "#p = :p"
@@ -135,7 +143,7 @@ def _query(
         if "LastEvaluatedKey" not in answer:
             return
         request["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
-        limit = chunk
+        limit = min(2 * limit, chunk) if grow and limit and chunk else chunk
 
 
 def _runs(entries: Iterator[Entry]) -> Iterator[list[Entry]]:
@@ -158,14 +166,19 @@ def read_page(
     offset: int,
     limit: int,
     matches: Callable[[Entry], bool] = lambda entry: True,
+    attributes: tuple[str, ...] = (),
 ) -> tuple[list[Entry], bool]:
-    """The entries of one page and whether more follow, reading no further than needed."""
+    """The entries of one page and whether more follow, reading no further than needed. With
+    `attributes` (a filtered walk continued from its cursor) only those are read, and each query reads
+    twice as many as the last (up to `WALK_CHUNK`): matches may be sparse, and the overshoot stays at
+    most what the page needed to read."""
     need = offset + limit
     if after is not None:
         top = after.last_seen if bounds.until is None else min(after.last_seen, bounds.until)
         bounds = Bounds(bounds.since, top)
-    first = need + 3
-    streams = [_query(partition, bounds, first, FOLLOW_UP_CHUNK) for partition in partitions]
+    first, chunk = need + 3, WALK_CHUNK if attributes else FOLLOW_UP_CHUNK
+    grow = bool(attributes)
+    streams = [_query(partition, bounds, first, chunk, attributes, grow) for partition in partitions]
     merged = heapq.merge(*streams, key=lambda entry: str(entry["last_seen"]), reverse=True)
     taken: list[Entry] = []
     for run in _runs(merged):

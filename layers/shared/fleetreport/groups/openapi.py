@@ -108,7 +108,7 @@ LIST_RESPONSES = _responses(
     GroupList,
     {
         400: "invalid from, invalid to, invalid status, invalid page, invalid limit, invalid cursor, "
-        "invalid activity, invalid query",
+        "use cursor for deep pages, invalid activity, invalid query",
         **_JWT_ERRORS,
         **_DISABLED,
     },

@@ -31,6 +31,7 @@ from fleetreport.settings import get_settings
 
 MAX_LIMIT = 100
 DEFAULT_LIMIT = 20
+MAX_PAGE_DEPTH = 10_000  # SPEC §9: `page` x `limit` beyond this: 400; deeper pages take the cursor
 STATUS_FILTERS = ("open", "resolved", "muted", "all")
 # query parameter -> projected index attribute (exact match)
 DIMENSION_FILTERS = {
@@ -79,15 +80,21 @@ def parse_group_query(params: Mapping[str, str]) -> GroupQuery:
     until = _bound(given.get("to"), "invalid to", round_up=False)
     if status not in STATUS_FILTERS:
         raise BadRequest("invalid status")
+    page = _integer(given.get("page"), 1, None, "invalid page")
+    limit = _integer(given.get("limit"), DEFAULT_LIMIT, MAX_LIMIT, "invalid limit")
+    cursor = given.get("cursor")
+    if cursor is None and page * limit > MAX_PAGE_DEPTH:
+        # page N reads the (N-1) x limit entries it skips; with a cursor `page` only echoes
+        raise BadRequest("use cursor for deep pages")
     return GroupQuery(
         app=given.get("app"),
         dimensions=tuple((attr, given[name]) for name, attr in DIMENSION_FILTERS.items() if name in given),
         since=since,
         until=until,
         status=status,
-        page=_integer(given.get("page"), 1, None, "invalid page"),
-        limit=_integer(given.get("limit"), DEFAULT_LIMIT, MAX_LIMIT, "invalid limit"),
-        cursor=given.get("cursor"),
+        page=page,
+        limit=limit,
+        cursor=cursor,
     )
 
 
@@ -136,12 +143,7 @@ def list_groups(principal: Principal, query: GroupQuery, with_activity: bool = F
         entries, more = read_page(partitions, bounds, after=after, offset=offset, limit=query.limit)
         total = total_of(read_counts(get_settings().rollups_table, app_ids), query.status)
     else:
-        partitions = _partitions(principal, scope, scope or [], "all")
-        filtered = ("owner", "status", *DIMENSION_FILTERS.values())
-        matching = [entry for entry in walk(partitions, bounds, filtered) if query.matches(entry)]
-        total = len(matching)
-        later = [entry for entry in matching if after is None or after.is_before(entry)]
-        entries, more = later[offset : offset + query.limit], len(later) > offset + query.limit
+        entries, more, total = _walked_page(principal, scope, query, after, offset)
     if with_activity or not query.counted:  # hour counters live on the items only; a walk is light
         keys = [(entry["app_id"], entry["group_hash"]) for entry in entries]
         items = batch_get_groups(get_settings().groups_table, keys)
@@ -153,8 +155,35 @@ def list_groups(principal: Principal, query: GroupQuery, with_activity: bool = F
     groups = [Group.fields_of(item, activity.get((item["app_id"], item["group_hash"]))) for item in visible]
     fields: dict[str, Any] = {"items": groups, "total": total, "page": query.page, "limit": query.limit}
     if more and entries:
-        fields["next_cursor"] = cursor_of(entries[-1], query.filters)
+        fields["next_cursor"] = cursor_of(entries[-1], query.filters, None if query.counted else total)
     return GroupList.model_validate(fields).to_json()
+
+
+_WALKED = ("owner", "status", *DIMENSION_FILTERS.values())  # what a filtered walk reads of an entry
+
+
+def _walked_page(
+    principal: Principal, scope: list[str] | None, query: GroupQuery, after: Cursor | None, offset: int
+) -> tuple[list[dict[str, Any]], bool, int]:
+    """A dimension-filtered or bounded view: page 1 (or `page` N) walks the partitions to count the
+    matches; a cursor page continues the walk after the cursor, only as far as its page, and keeps
+    the total the first page counted (SPEC §9: never walks again from the start)."""
+    partitions = _partitions(principal, scope, scope or [], "all")
+    bounds = Bounds(query.since, query.until)
+    if after is not None and after.total is not None:
+        entries, more = read_page(
+            partitions,
+            bounds,
+            after=after,
+            offset=0,
+            limit=query.limit,
+            matches=query.matches,
+            attributes=_WALKED,
+        )
+        return entries, more, after.total
+    matching = [entry for entry in walk(partitions, bounds, _WALKED) if query.matches(entry)]
+    later = [entry for entry in matching if after is None or after.is_before(entry)]
+    return later[offset : offset + query.limit], len(later) > offset + query.limit, len(matching)
 
 
 def _partitions(

@@ -9,6 +9,15 @@ A window found full is remembered by the container until it ends (`RefusalMemory
 storm the requests after it are refused from memory and write nothing, so neither the window's own
 counter nor the ones checked before it (taken, then handed back) become the table's hottest items
 (SPEC §9, W1; docs/performance.md, "scale model").
+
+A window with a big limit (≥ `LEASE_FROM`: a big fleet's per-key limit, 100,000 a minute) is taken in
+leases: one conditional `ADD n lease` (`n ≤ limit - lease`) reserves `limit // LEASE_FROM` units for
+this container, which spends them from memory. At W3's 1,540 reports/s the key's counter item takes
+~15 writes a second instead of 1,540 (one partition key; SPEC §9 caps it at 300 WCU/s). The window
+never admits more than its limit; the price is that units a container leased and did not spend by the
+window's end are lost, so a window may refuse once it has admitted limit - K x (lease - 1) reports
+(K containers; ≤ 5 % at K = 50), and a lease that no longer fits is retried as one unit. Small limits
+(the defaults: 100, 1, 30) keep one exact write per unit (docs/decisions.md, ADR 15).
 """
 
 from __future__ import annotations
@@ -30,6 +39,7 @@ from fleetreport.storage.aws import table
 
 _TTL_GRACE_SECONDS = 3600
 _MEMORY_SIZE = 4096  # windows remembered per container; expired ones are dropped first
+LEASE_FROM = 1000  # limits from this size are taken in leases of limit // LEASE_FROM units
 
 
 @dataclass(frozen=True)
@@ -43,13 +53,39 @@ class Window:
     def seconds_left(self, now: datetime) -> int:
         return max(1, math.ceil((self.ends_at - now).total_seconds()))
 
+    @property
+    def lease(self) -> int:
+        """Units one write reserves: 1 (exact) below `LEASE_FROM`, else limit // LEASE_FROM."""
+        return 1 if self.limit < LEASE_FROM else self.limit // LEASE_FROM
+
 
 class RefusalMemory:
-    """The windows this container found full, until each ends. Keyed by counter and limit: a window is
-    only known full at the limit it was found full at (a raised limit forgets it)."""
+    """The windows this container found full, until each ends, and the units it holds on leased
+    windows. Keyed by counter and limit: a window is only known full at the limit it was found full at
+    (a raised limit forgets it)."""
 
     def __init__(self) -> None:
         self._full: dict[tuple[str, int], datetime] = {}
+        self._leased: dict[tuple[str, int], tuple[int, datetime]] = {}
+
+    def spend(self, window: Window, now: datetime) -> bool:
+        """Take one unit this container leased earlier on the window; False when it holds none."""
+        units, ends_at = self._leased.get((window.counter, window.limit), (0, now))
+        if units <= 0 or now >= ends_at:
+            return False
+        self._leased[(window.counter, window.limit)] = (units - 1, ends_at)
+        return True
+
+    def hold(self, window: Window, units: int, now: datetime) -> None:
+        """Keep `units` leased units of the window (dropping the leases of ended windows)."""
+        self._leased = {key: held for key, held in self._leased.items() if now < held[1]}
+        self.give(window, units)
+
+    def give(self, window: Window, units: int = 1) -> None:
+        """Add units to what this container holds of the window (a lease, or a unit handed back)."""
+        key = (window.counter, window.limit)
+        held = self._leased.get(key, (0, window.ends_at))[0]
+        self._leased[key] = (held + units, window.ends_at)
 
     def known_full(self, window: Window, now: datetime) -> bool:
         ends_at = self._full.get((window.counter, window.limit))
@@ -122,7 +158,7 @@ def enforce_rate_limits(settings: Settings, windows: list[Window], now: datetime
     taken: list[Window] = []
     for window in windows:
         try:
-            allowed = _take(counters, window)
+            allowed = memory.spend(window, now) or _take_leased(counters, window, memory, now)
         except (ClientError, BotoCoreError) as error:
             _fail_open(error)
             return taken
@@ -132,6 +168,16 @@ def enforce_rate_limits(settings: Settings, windows: list[Window], now: datetime
             _refuse(window, now)
         taken.append(window)
     return taken
+
+
+def _take_leased(counters: Any, window: Window, memory: RefusalMemory, now: datetime) -> bool:
+    """Reserve a lease of the window and spend its first unit; a lease that no longer fits the window
+    is retried as one unit (the window's last units), so the limit is reached, never passed."""
+    for units in dict.fromkeys((window.lease, 1)):
+        if _take(counters, window, units):
+            memory.hold(window, units - 1, now)
+            return True
+    return False
 
 
 def _refuse(window: Window, now: datetime) -> None:
@@ -147,16 +193,17 @@ def release_rate_limits(settings: Settings, taken: list[Window]) -> None:
         _give_back(table(settings.counters_table), taken)
 
 
-def _take(counters: Any, window: Window) -> bool:
+def _take(counters: Any, window: Window, units: int = 1) -> bool:
+    """`ADD n units` if the window still has them (`n ≤ limit - units`); False when it has not."""
     try:
         counters.update_item(
             Key={"counter": window.counter},
-            UpdateExpression="ADD #n :one SET #ttl = if_not_exists(#ttl, :ttl)",
-            ConditionExpression="attribute_not_exists(#n) OR #n < :limit",
+            UpdateExpression="ADD #n :units SET #ttl = if_not_exists(#ttl, :ttl)",
+            ConditionExpression="attribute_not_exists(#n) OR #n <= :room",
             ExpressionAttributeNames={"#n": "n", "#ttl": "ttl"},
             ExpressionAttributeValues={
-                ":one": 1,
-                ":limit": window.limit,
+                ":units": units,
+                ":room": window.limit - units,
                 ":ttl": int(window.ends_at.timestamp()) + _TTL_GRACE_SECONDS,
             },
         )
@@ -168,8 +215,12 @@ def _take(counters: Any, window: Window) -> bool:
 
 
 def _give_back(counters: Any, taken: list[Window]) -> None:
-    """Undo the units a refused request took from earlier windows (best effort)."""
+    """Undo the units a refused request took from earlier windows (best effort); a leased window's
+    unit goes back to this container's lease, without a write."""
     for window in taken:
+        if window.lease > 1:
+            refusal_memory().give(window)
+            continue
         try:
             counters.update_item(
                 Key={"counter": window.counter},
