@@ -37,6 +37,7 @@ SETTLED_AFTER_S = 120  # an invocation never lasts longer: seconds older than th
 _BEFORE = "capacity.before"
 _SECOND = "capacity.second"
 _KEY_EQUALS = re.compile(r"([#\w.]+)\s*=\s*(:\w+)")
+_PLACEHOLDER = re.compile(r"[#:]\w+")
 
 
 # ---------------------------------------------------------------------- sizes (DynamoDB's rules)
@@ -369,7 +370,7 @@ class Meter:
             for k, v in body.items()
             if k not in ("FilterExpression", "ProjectionExpression", "AttributesToGet", "Select")
         }
-        used = " ".join(str(request.get(k, "")) for k in ("KeyConditionExpression",))
+        used = set(_PLACEHOLDER.findall(str(request.get("KeyConditionExpression", ""))))
         names = {n: v for n, v in request.pop("ExpressionAttributeNames", {}).items() if n in used}
         values = {n: v for n, v in request.pop("ExpressionAttributeValues", {}).items() if n in used}
         if names:

@@ -102,6 +102,7 @@ class StormModel:
         self.clock = SimulatedClock(start)
         self.log = WriteLog()
         self.meter = Meter.for_template(template, lambda: self.clock.seconds)
+        self.last_usage = Usage()
         self.key_names: dict[str, list[str]] = {}
         self._in_flight: dict[str, list[tuple[float, float, int]]] = {}  # item -> (from, to, container)
         self._container = 0
@@ -198,13 +199,15 @@ class StormModel:
     # ------------------------------------------------------------------ running
     def invoke(
         self, container: Container, at: float, event: dict[str, Any], function: str | None = None
-    ) -> tuple[Any, float, Usage]:
-        """Run one invocation on `container` from simulated instant `at`; returns (answer, end, usage)."""
+    ) -> tuple[Any, float]:
+        """Run one invocation on `container` from simulated instant `at`; returns (answer, end). What it
+        cost, as the meter priced it, is `last_usage`."""
         self._container = container.index
         self.clock.seconds = at + INVOCATION_OVERHEAD_MS / 1000
         with self.meter.window() as usage:
             answer = container.context.run(container.invoker.invoke, function or self.function, event)
-        return answer, self.clock.seconds, usage
+        self.last_usage = usage
+        return answer, self.clock.seconds
 
     def serve_requests(
         self,
@@ -218,11 +221,11 @@ class StormModel:
         answers = []
         for arrival, event, *function in requests:
             free_at, index = heapq.heappop(idle)
-            answer, ends, usage = self.invoke(self.containers[index], max(arrival, free_at), event, *function)
+            answer, ends = self.invoke(self.containers[index], max(arrival, free_at), event, *function)
             heapq.heappush(idle, (ends, index))
             kind = kind_of(answer)
             if kind:
-                self.meter.book(kind, usage)
+                self.meter.book(kind, self.last_usage)
             answers.append(answer)
             self.meter.settle(arrival)
         self.meter.settle()
@@ -238,7 +241,7 @@ class StormModel:
             if not batch:
                 heapq.heappush(idle, (at, index))
                 continue
-            answer, ends, _ = self.invoke(self.containers[index], at, queue.event(batch))
+            answer, ends = self.invoke(self.containers[index], at, queue.event(batch))
             queue.settle(batch, answer, ends)
             heapq.heappush(idle, (ends, index))
             self.meter.settle(at)

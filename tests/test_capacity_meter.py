@@ -233,6 +233,17 @@ def test_reads_cost_per_started_4_kb_half_when_eventually_consistent(aws: Any) -
     assert (
         wcu_of(meter, lambda: client.query(**query, ConsistentRead=True, ProjectionExpression="sk")).rcu == 2
     )
+    filtered = wcu_of(
+        meter,
+        lambda: client.query(
+            TableName="test-Items",
+            KeyConditionExpression="pk = :p",
+            FilterExpression="sk = :pp",
+            ExpressionAttributeValues={":p": {"S": "p"}, ":pp": {"S": "1"}},
+            ConsistentRead=True,
+        ),
+    )
+    assert filtered.rcu == 2  # one item returned, three read
     batch = wcu_of(
         meter,
         lambda: client.batch_get_item(

@@ -2,6 +2,7 @@
 
     python -m bench.scenarios.storm W1 --devices 20000 --seconds 60 --containers 50
     python -m bench.scenarios.storm W2 --consumers 100000 --seconds 300 --containers 20
+    python -m bench.scenarios.storm W3 --rate 1540 --groups 200000 --seconds 60 --containers 100
 
 W1 crash storm: every device of one app sends the same failure once, arrivals spread evenly over the
 window, default limits, through `POST /reports/ingest`. Exact when the group's count equals the

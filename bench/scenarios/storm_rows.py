@@ -107,11 +107,12 @@ def _workload(
 def run(sizes: Sizes) -> list[Row]:
     full = sizes.label == "full"
     rows: list[Row] = []
+    window = "the full window" if full else "smoke size"
     devices, seconds = (20_000, 60) if full else (300, 1)
     w1 = _workload(
         rows,
         "W1",
-        f"crash storm ({devices:,} devices of one app in {seconds} s, the full window, K = 50)",
+        f"crash storm ({devices:,} devices of one app in {seconds} s, {window}, K = 50)",
         ["W1", "--devices", str(devices), "--seconds", str(seconds), "--containers", "50"],
         lambda r: (
             f"{r['statuses'].get('202', 0)} accepted, {r['statuses'].get('429', 0)} refused, "
@@ -122,8 +123,7 @@ def run(sizes: Sizes) -> list[Row]:
     w2 = _workload(
         rows,
         "W2",
-        f"compliance burst ({consumers:,} consumers of one tenant in {seconds} s, the full window, "
-        "queue, K = 20)",
+        f"compliance burst ({consumers:,} consumers of one tenant in {seconds} s, {window}, queue, K = 20)",
         ["W2", "--consumers", str(consumers), "--seconds", str(seconds), "--containers", "20"],
         lambda r: (
             f"{r['redelivered']} redelivered, {r['dead_lettered']} dead-lettered; "
@@ -131,7 +131,7 @@ def run(sizes: Sizes) -> list[Row]:
         ),
     )
     rate, groups, seconds = (1_540, 200_000, 60) if full else (100, 2_000, 1)
-    window = "60 simulated s of a month-long window" if full else "smoke size"
+    window = "60 simulated s of a month-long window" if full else window
     w3 = _workload(
         rows,
         "W3",
