@@ -286,3 +286,42 @@ def test_bad_release_health_settings_are_refused(stack: Any, admin: Any, health:
     app_id, _ = make_app(stack)
     answer = put_health(stack, admin, app_id, health)
     assert (answer.status, answer.json()) == (400, {"error": error})
+
+
+# ---------------------------------------------------------------------- signals
+def release_alerts(stack: Any, admin: Any, app_id: str) -> list[dict[str, Any]]:
+    answer = stack.http("GET", "/alerts", headers=admin, query={"app": app_id})
+    return [a for a in answer.json()["items"] if a["signal"].startswith("release.")]
+
+
+def test_a_version_turning_halt_signals_once_a_day_and_its_recovery_once(
+    stack: Any, settings_env: Any, admin: Any
+) -> None:
+    no_rate_limits(settings_env)
+    app_id, key = make_app(stack)
+    assert put_health(stack, admin, app_id, {"threshold": 90, "min_devices": 4}).status == 200
+    with clock_at(NOON):
+        for n in range(4):
+            send_beacon(stack, key, beacon_body(), device=f"d{n}")
+        assert release_alerts(stack, admin, app_id) == []  # 4 devices, none crashed: proceed
+        ingest(stack, key, report(version="1.5.0", type="crash", reason="segv"), device="d0")
+        ingest(stack, key, report(version="1.5.0", type="crash", reason="abort"), device="d1")
+        [unhealthy] = release_alerts(stack, admin, app_id)
+        assert unhealthy["signal"] == "release.unhealthy"
+        assert unhealthy["release"]["version"] == "1.5.0" and unhealthy["release"]["verdict"] == "halt"
+        assert (unhealthy["release"]["active_devices"], unhealthy["release"]["crashed_devices"]) == (4, 1)
+        ingest(stack, key, report(version="1.5.0", type="crash", reason="segv"), device="d2")
+        assert len(release_alerts(stack, admin, app_id)) == 1  # still halted today: no second signal
+    with clock_at(NOON + timedelta(hours=1)):
+        for n in range(4, 40):
+            send_beacon(stack, key, beacon_body(), device=f"d{n}")
+        signals = [a["signal"] for a in release_alerts(stack, admin, app_id)]
+        assert signals == ["release.recovered", "release.unhealthy"]  # newest first
+
+
+def test_release_signals_are_not_filtered_by_event_types(stack: Any) -> None:
+    from fleetreport.alerts.rules import AlertRules
+
+    rules = AlertRules(signals=["release.unhealthy"], types=["update_failure"])
+    assert rules.wants("release.unhealthy", "")
+    assert not rules.wants("release.recovered", "")
