@@ -325,3 +325,32 @@ def test_release_signals_are_not_filtered_by_event_types(stack: Any) -> None:
     rules = AlertRules(signals=["release.unhealthy"], types=["update_failure"])
     assert rules.wants("release.unhealthy", "")
     assert not rules.wants("release.recovered", "")
+
+
+def test_a_device_days_three_beacons_in_three_containers_make_one_write(stack: Any) -> None:
+    """SPEC §9 W4: a device-day's beacons together ≤ 1.5 WCU. Three beacons, each on a container that
+    has not seen the device: one device-item write, reads for the others, no beacon-limit write."""
+    from fleetreport.storage.aws import dynamodb
+
+    _, key = make_app(stack)
+    calls: list[str] = []
+    events = dynamodb().meta.client.meta.events
+
+    def record(params: Any, model: Any, **_: Any) -> None:
+        calls.append(f"{model.name} {params.get('TableName', '')}")
+
+    headers = {"Authorization": f"Bearer {key}", "X-Device-ID": "w4-device"}
+    events.register("provide-client-params.dynamodb", record, unique_id="w4-count")
+    try:
+        with clock_at(NOON):
+            for _ in range(3):
+                use_day_memory(DayMemory())
+                use_beacon_counts(BeaconCounts())
+                # straight to the function: the stream consumer's writes are not the beacon's
+                answer = stack.invoker.http("POST", "/reports/beacon", headers=headers, body=beacon_body())
+                assert answer.status == 204
+    finally:
+        events.unregister("provide-client-params.dynamodb", unique_id="w4-count")
+    writes = [c for c in calls if c.split()[0] in ("UpdateItem", "PutItem", "TransactWriteItems")]
+    assert writes == [f"UpdateItem {stack.name('ReleasesTable')}"]
+    assert calls.count(f"GetItem {stack.name('ReleasesTable')}") == 3  # eventually consistent reads
