@@ -35,9 +35,10 @@ def test_crash_storm_refuses_from_memory_and_counts_every_accepted_report_once()
     # (take + hand back the key unit); every later refusal writes nothing.
     assert result["hottest_item"].startswith("CountersTable:key#")
     assert result["hottest_writes_per_second"] == 30 + 2 * 10
-    # Accepted: key, device and group units + the group item. Learning: key and device taken, the group
+    # Accepted: key, device and group units + the group item + the device's release mark (SPEC §12: the
+    # first report of a device on a version that day). Learning: key and device taken, the group
     # refusal, both handed back. Without the memory every refusal would cost those 5 writes.
-    assert result["writes"] == 30 * 4 + 10 * 5
+    assert result["writes"] == 30 * 5 + 10 * 5
 
 
 def test_compliance_burst_keeps_exact_counts_through_conflicts_and_backoff() -> None:
