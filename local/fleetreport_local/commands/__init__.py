@@ -22,7 +22,17 @@ import argparse
 import importlib
 from typing import Any
 
-COMMAND_MODULES: tuple[str, ...] = ("apps", "keys", "send", "rollup", "groups", "compliance", "alerts", "sam")
+COMMAND_MODULES: tuple[str, ...] = (
+    "apps",
+    "keys",
+    "send",
+    "rollup",
+    "groups",
+    "compliance",
+    "alerts",
+    "releases",
+    "sam",
+)
 
 
 def add_stack_arguments(parser: argparse.ArgumentParser) -> None:
