@@ -1,9 +1,12 @@
 """Monthly AWS cost of a fleet (SPEC §11), from measured per-operation work times published prices.
 
-`bench/cost_measure.py` runs the real handlers on moto and reports, per operation, the DynamoDB items
-read and write units, S3 calls, AWS calls and the handler's own time. This module multiplies them by
+`bench/cost_measure.py` runs the real handlers on moto and reports, per operation, the DynamoDB read
+and write capacity units as the one meter prices them (bench/capacity.py), S3 calls, AWS calls and
+the handler's own time — for every function: the API functions, the events consumer, the groups
+stream's consumers (Aggregates, Alerts), AlertDelivery and the rollup. This module multiplies them by
 the fleet's monthly volumes (`Fleet`) and the on-demand prices of `bench/prices.json` (dated, with
 sources). Every assumption that is not measured is a named constant below, stated in docs/deploy.md.
+The marginal all-in cost of 1M more reports (or events) is the difference of two whole bills.
 
     python -m bench.cost             # the Markdown tables of docs/deploy.md (reference and 10x fleet)
     python -m bench.run --only cost  # the bench/RESULTS.md row
@@ -29,6 +32,7 @@ GB = 1024**3
 
 # ---- assumptions (not measured; docs/deploy.md states each one)
 DETAILS_SHARE = 0.10  # reports that carry a debug payload
+NEW_GROUP_SHARE = 0.05  # reports that open a group (the others land on a group seen before)
 WORKING_DAYS = 22
 OPERATOR_DAY = {  # one operator's requests on a working day
     "list_groups": 30,
@@ -47,8 +51,10 @@ S3_CALL_SECONDS = 0.025
 FULL_CPU_MB = 1769  # Lambda gives one full vCPU at this memory size; less memory, less CPU
 SQS_BATCH = 10  # events per SendMessageBatch and per Lambda batch
 SQS_IDLE_POLLS = 5 * 3 * 60 * 24 * 30  # 5 pollers, one 20 s long poll each, all month
-RESTORES_PER_FUNCTION_HOUR = 4  # SnapStart restores (new containers) per API function and hour
+RESTORES_PER_FUNCTION_HOUR = 4  # SnapStart restores (new containers) per SnapStart function and hour
 ALERT_EVENTS_PER_REPORT = 0.01  # EventBridge events (new/regressed/spike signals) per report
+STREAM_BATCH_WINDOW_S = 1.0  # the stream consumers' MaximumBatchingWindowInSeconds (template.yaml)
+COST_TARGETS = {"reports": 3.0, "events": 5.0}  # SPEC §11: all-in dollars per 1,000,000
 LOG_BYTES_PER_INVOCATION = 1200  # platform START/END/REPORT + one JSON log line + EMF
 CUSTOM_METRICS = 15  # metric name x dimension combinations the functions emit
 XRAY_TRACED_PER_SECOND = 1  # default sampling: the first request each second ...
@@ -81,7 +87,13 @@ class Fleet:
 REFERENCE = Fleet("reference fleet", 100_000, 1_000_000, 3_000_000, 10_000, 50)
 OPERATION_FUNCTION = {
     "ingest": "IngestFunction",
+    "ingest_repeat": "IngestFunction",
     "ingest_details": "IngestFunction",
+    "aggregates_new_group": "AggregatesFunction",
+    "aggregates_repeat": "AggregatesFunction",
+    "alerts_new_group": "AlertsFunction",
+    "alerts_repeat": "AlertsFunction",
+    "alert_delivery": "AlertDeliveryFunction",
     "events_batch_of_10": "EventsFunction",
     "list_groups": "GroupsFunction",
     "group_detail": "GroupsFunction",
@@ -92,6 +104,13 @@ OPERATION_FUNCTION = {
     "catalog": "CatalogFunction",
     "ui_page": "UiFunction",
 }
+NOT_HTTP = {"events_batch_of_10", "rollup", "alert_delivery"} | {
+    op for op in OPERATION_FUNCTION if op.startswith(("aggregates_", "alerts_"))
+}
+# What one invocation of an operation is, for the per-1M column: a report, an event, a request.
+PER = {op: "report" for op in OPERATION_FUNCTION if op.startswith(("ingest", "aggregates_", "alerts_"))}
+PER |= {"events_batch_of_10": "event", "alert_delivery": "alert event"}
+ITEMS_PER_INVOCATION = {"events_batch_of_10": SQS_BATCH}
 
 
 def load_prices() -> dict[str, Any]:
@@ -111,10 +130,22 @@ def measure(smoke: bool) -> dict[str, Any]:
 
 
 def monthly_volumes(fleet: Fleet) -> dict[str, float]:
-    """Invocations per operation and month (an SQS batch of events is one operation)."""
+    """Invocations per operation and month (an SQS batch of events is one operation).
+
+    Every report writes its group, so each is one record on the groups stream for both consumers; at
+    the reference fleet's rate (< 1 report a second, a 1 s batching window) a batch holds one record,
+    which is how the consumers were measured: one invocation per record (conservative at high rates)."""
+    plain = fleet.reports * (1 - DETAILS_SHARE)
+    new_groups = fleet.reports * NEW_GROUP_SHARE
     volumes = {
-        "ingest": fleet.reports * (1 - DETAILS_SHARE),
+        "ingest": plain * NEW_GROUP_SHARE,
+        "ingest_repeat": plain * (1 - NEW_GROUP_SHARE),
         "ingest_details": fleet.reports * DETAILS_SHARE,
+        "aggregates_new_group": new_groups,
+        "aggregates_repeat": fleet.reports - new_groups,
+        "alerts_new_group": new_groups,
+        "alerts_repeat": fleet.reports - new_groups,
+        "alert_delivery": fleet.reports * ALERT_EVENTS_PER_REPORT,
         "events_batch_of_10": fleet.events / SQS_BATCH,
     }
     for operation, per_day in OPERATOR_DAY.items():
@@ -172,10 +203,10 @@ def monthly_bill(fleet: Fleet, measured: dict[str, Any], prices: dict[str, float
         bill.add(
             "DynamoDB", operation, count * figures["write_units"] * prices["dynamodb_write_request_unit"]
         )
-        bill.add("DynamoDB", operation, count * figures["items_read"] * prices["dynamodb_read_request_unit"])
+        bill.add("DynamoDB", operation, count * figures["read_units"] * prices["dynamodb_read_request_unit"])
         bill.add("S3", operation, count * figures["s3_put"] * prices["s3_put_request"])
         bill.add("S3", operation, count * figures["s3_get"] * prices["s3_get_request"])
-        if operation not in ("events_batch_of_10", "rollup"):
+        if operation not in NOT_HTTP:
             bill.add("API Gateway (HTTP API)", operation, count * prices["http_api_request"])
         invocations += count
     _add_queue_and_bus(bill, fleet, prices)
@@ -185,13 +216,24 @@ def monthly_bill(fleet: Fleet, measured: dict[str, Any], prices: dict[str, float
     return bill
 
 
+def marginal(fleet: Fleet, measured: dict[str, Any], prices: dict[str, float], what: str) -> Bill:
+    """The all-in cost of 1,000,000 more reports (`what="reports"`) or events: a whole bill minus
+    another, so every line that grows with them (functions, logs, traces, queue, storage) is in."""
+    more = replace(fleet, **{what: getattr(fleet, what) + 1_000_000})
+    difference = Bill()
+    base, grown = monthly_bill(fleet, measured, prices), monthly_bill(more, measured, prices)
+    for key in set(base.lines) | set(grown.lines):
+        difference.lines[key] = grown.lines.get(key, 0.0) - base.lines.get(key, 0.0)
+    return difference
+
+
 def _add_queue_and_bus(bill: Bill, fleet: Fleet, prices: dict[str, float]) -> None:
     # Send (batched by the producer), receive and delete-batch per batch, plus the idle long polls.
     requests = 3 * fleet.events / SQS_BATCH + SQS_IDLE_POLLS
     bill.add("SQS", "events_batch_of_10", requests * prices["sqs_request"])
-    bill.add(
-        "EventBridge", "alerts", fleet.reports * ALERT_EVENTS_PER_REPORT * prices["eventbridge_custom_event"]
-    )
+    alert_events = fleet.reports * ALERT_EVENTS_PER_REPORT
+    bill.add("EventBridge", "alert_delivery", alert_events * prices["eventbridge_custom_event"])
+    bill.add("SQS", "alert_delivery", 3 * alert_events * prices["sqs_request"])  # send, receive, delete
     bill.add("EventBridge", "rollup", SCHEDULED_RUNS_PER_MONTH * prices["eventbridge_scheduler_invocation"])
 
 
@@ -209,11 +251,21 @@ def _add_storage(bill: Bill, fleet: Fleet, stored: dict[str, float], prices: dic
 
 
 def _add_snapstart(bill: Bill, memory: dict[str, int], prices: dict[str, float]) -> None:
-    api = {OPERATION_FUNCTION[op] for op in OPERATION_FUNCTION}
-    gb = sum(memory[name] for name in api) / 1024
+    """Every function with SnapStart in template.yaml (Admin's too): its cache all month, its restores,
+    and one KMS decrypt of the JWT secret (AWS managed key) per restore."""
+    gb = sum(memory[name] for name in snapstart_functions()) / 1024
     bill.add("Lambda", "SnapStart cache", gb * SECONDS_PER_MONTH * prices["lambda_snapstart_cache_gb_second"])
     restores = RESTORES_PER_FUNCTION_HOUR * 24 * 30
     bill.add("Lambda", "SnapStart restores", gb * restores * prices["lambda_snapstart_restore_gb"])
+    decrypts = restores * len(snapstart_functions())
+    bill.add("KMS", "JWT secret decrypts", decrypts * prices["kms_request"])
+
+
+def snapstart_functions() -> list[str]:
+    from fleetreport_local.template import load_template
+
+    functions = load_template().resources("AWS::Serverless::Function")
+    return sorted(name for name, res in functions.items() if "SnapStart" in res.get("Properties", {}))
 
 
 def _add_observability(
@@ -257,19 +309,55 @@ def cost_rows(smoke: bool = False) -> list[Row]:
     except Exception as exc:  # the orchestrator shows it as an ERROR row
         return [errored("cost", figure, "(reported)", f"{type(exc).__name__}: {exc}")]
     document = load_prices()
-    reference = monthly_bill(REFERENCE, measured, document["prices"])
-    tenfold = monthly_bill(REFERENCE.times(10), measured, document["prices"])
+    prices = document["prices"]
+    reference = monthly_bill(REFERENCE, measured, prices)
+    tenfold = monthly_bill(REFERENCE.times(10), measured, prices)
     top = ", ".join(f"{service} {money(d)}" for service, d in list(reference.by(0).items())[:4])
-    return [
+    dated = f"us-east-1 on-demand prices of {document['date']} (bench/prices.json)"
+    rows = [
         Row(
             "cost",
             figure,
             "(reported: no budget)",
             measured=f"{money(reference.total())}/month ({top}); 10x fleet {money(tenfold.total())}/month",
-            note=f"us-east-1 on-demand prices of {document['date']} (bench/prices.json); "
-            "assumptions in bench/cost.py and docs/deploy.md",
+            note=f"{dated}; assumptions in bench/cost.py and docs/deploy.md",
         )
     ]
+    for what, label in (("reports", "reports"), ("events", "compliance events")):
+        rows.append(_all_in_row(what, label, marginal(REFERENCE, measured, prices, what), measured, dated))
+    return rows
+
+
+def _all_in_row(what: str, label: str, bill: Bill, measured: dict[str, Any], dated: str) -> Row:
+    """`cost per 1M <label> (all-in)` against SPEC §11's target, with what dominates it."""
+    target = COST_TARGETS[what]
+    services = ", ".join(f"{service} {money(d)}" for service, d in list(bill.by(0).items())[:4] if d > 0.005)
+    lines = sorted(bill.lines.items(), key=lambda item: -item[1])[:3]
+    dominant = ", ".join(f"{service} {operation} {money(d)}" for (service, operation), d in lines)
+    work = _unit_work(what, measured)
+    return Row(
+        "cost",
+        f"cost per 1M {label} (all-in)",
+        f"≤ ${target:g} per 1,000,000 {label} (SPEC §11)",
+        measured=f"{money(bill.total())} ({services}); dominated by {dominant}",
+        writes=work,
+        checks=[(f"≤ ${target:g}", bill.total() <= target)],
+        note=f"marginal: the reference fleet's bill with 1M more {label} minus its bill; {dated}",
+    )
+
+
+def _unit_work(what: str, measured: dict[str, Any]) -> str:
+    """The meter's WCU/RCU per report (mean over the report mix, stream consumers included) or per event."""
+    fleet = replace(REFERENCE, reports=1_000_000, events=1_000_000)
+    volumes = monthly_volumes(fleet)
+    ops = [
+        op
+        for op in volumes
+        if PER.get(op, "") in (("report", "alert event") if what == "reports" else ("event",))
+    ]
+    wcu = sum(volumes[op] * measured["operations"][op]["write_units"] for op in ops) / 1_000_000
+    rcu = sum(volumes[op] * measured["operations"][op]["read_units"] for op in ops) / 1_000_000
+    return f"{wcu:.3g} WCU, {rcu:.3g} RCU per {'report' if what == 'reports' else 'event'} (every function)"
 
 
 def markdown(measured: dict[str, Any], document: dict[str, Any]) -> str:
@@ -286,23 +374,38 @@ def markdown(measured: dict[str, Any], document: dict[str, Any]) -> str:
     lines.append("| **total** | " + " | ".join(f"**{money(b.total())}**" for b in bills.values()) + " |")
     lines += [
         "",
-        "| operation (reference fleet) | per month | per 1M | measured work per operation |",
-        "|---|---:|---:|---|",
+        "| operation (reference fleet) | per month | per 1M | measured work per invocation |",
+        "|---|---:|---|---|",
     ]
     volumes = {**monthly_volumes(REFERENCE), "rollup": ROLLUPS_PER_MONTH}
     for operation, dollars in bills[names[0]].by(1).items():
-        count = volumes.get(operation)
-        per_million = money(dollars / count * 1_000_000) if count and operation != "rollup" else "-"
-        figures = measured["operations"].get(operation)
-        work = (
-            f"{figures['items_read']:g} items read, {figures['write_units']:g} WRU, "
-            f"{figures['s3_put'] + figures['s3_get']:g} S3 calls, "
-            f"{figures['own_seconds'] * 1000:.0f} ms own time"
-            if figures
-            else ""
-        )
-        lines.append(f"| {operation} | {money(dollars)} | {per_million} | {work} |")
+        lines.append(f"| {operation} | {money(dollars)} | {_per_million(operation, dollars, volumes)} | "
+                     f"{_work(measured['operations'].get(operation))} |")  # fmt: skip
+    for what, label in (("reports", "reports"), ("events", "compliance events")):
+        bill = marginal(REFERENCE, measured, document["prices"], what)
+        top = ", ".join(f"{service} {money(d)}" for service, d in list(bill.by(0).items())[:4])
+        lines.append(f"\n**All-in cost per 1,000,000 {label}: {money(bill.total())}** ({top}; target "
+                     f"${COST_TARGETS[what]:g}); {_unit_work(what, measured)}.")  # fmt: skip
     return "\n".join(lines)
+
+
+def _per_million(operation: str, dollars: float, volumes: dict[str, float]) -> str:
+    """Dollars per 1M of what the operation serves: reports, events (not batches), or requests."""
+    count = volumes.get(operation)
+    if not count or operation == "rollup":
+        return "-"
+    items = count * ITEMS_PER_INVOCATION.get(operation, 1)
+    return f"{money(dollars / items * 1_000_000)} per 1M {PER.get(operation, 'request')}s"
+
+
+def _work(figures: dict[str, float] | None) -> str:
+    if not figures:
+        return ""
+    return (
+        f"{figures['read_units']:g} RCU, {figures['write_units']:g} WCU, "
+        f"{figures['s3_put'] + figures['s3_get']:g} S3 calls, {figures['aws_calls']:g} AWS calls, "
+        f"{figures['own_seconds'] * 1000:.0f} ms own time"
+    )
 
 
 if __name__ == "__main__":

@@ -1,11 +1,13 @@
 """Measure, on the real handlers, what each operation of the cost model (bench/cost.py) costs.
 
-`python -m bench.cost_measure [--smoke]` prints JSON: per operation, the DynamoDB items read and
-written (a transactional write counted twice, as DynamoDB bills it), the S3 calls, the number of AWS
-calls and the handler's own time (wall time minus the time spent waiting on moto), medians over a
-few repetitions; and the average stored size of the items and blobs the model keeps. It runs the
-handlers in this process on moto (`mock_aws`), with tables and env built from template.yaml, and
-counts with bench.measure's CallLog — the same counting as every other scenario.
+`python -m bench.cost_measure [--smoke]` prints JSON: per operation, the DynamoDB read and write
+capacity units as the one meter prices them (bench/capacity.py: item sizes, transactions 2x, every
+GSI, refused writes), the S3 calls, the number of AWS calls and the handler's own time (wall time
+minus the time spent waiting on moto), medians over a few repetitions; and the average stored size
+of the items and blobs the model keeps. It runs the handlers in this process on moto (`mock_aws`),
+with tables and env built from template.yaml. The groups table's stream is pumped to its consumers
+(AggregatesFunction, AlertsFunction) after each report, and the alert events the bus puts on the
+delivery queue are handed to AlertDeliveryFunction, so every function's work is measured.
 """
 
 from __future__ import annotations
@@ -50,9 +52,11 @@ class Bench:
         from fleetreport.settings import get_settings
         from fleetreport.storage.aws import reset_clients
         from fleetreport_local.invoker import Invoker, function_environment
+        from fleetreport_local.stream_poller import StreamPump
         from fleetreport_local.template import create_resources, load_template
         from fleetreport_local.tokens import DEV_SECRET, mint_token
 
+        from bench.capacity import Meter
         from bench.measure import CallLog
 
         self.template = load_template()
@@ -66,38 +70,80 @@ class Bench:
         self.log = CallLog(names)
         boto3.setup_default_session()
         self.log.install(boto3.DEFAULT_SESSION.events)  # type: ignore[attr-defined]
+        self.meter = Meter.for_template(self.template)
+        self.meter.install(boto3.DEFAULT_SESSION.events)  # type: ignore[attr-defined]
         self.invoker = Invoker(self.template)
+        unhooked = boto3.session.Session()  # the pump's own reads of the stream are not the functions'
+        self.pump = StreamPump(
+            self.template,
+            streams=unhooked.client("dynamodbstreams"),
+            dynamodb=unhooked.client("dynamodb"),
+            sqs=unhooked.client("sqs"),
+        )
         self.admin = {"Authorization": f"Bearer {mint_token(role='admin', owner=TENANT)}"}
 
     def cost(self, action: Callable[[], Any]) -> dict[str, float]:
+        """What `action` cost: capacity units from the meter, S3 calls and times from the call log."""
         start = len(self.log.calls)
         began = time.perf_counter()
-        action()
+        with self.meter.window() as usage:
+            action()
         wall = time.perf_counter() - began
         calls = self.log.calls[start:]
-        transact = {"TransactWriteItems"}
+        s3 = [c for c in calls if c.service == "s3"]
         return {
-            "items_read": sum(c.read for c in calls),
-            "write_units": sum(c.written * (2 if c.operation in transact else 1) for c in calls),
-            "s3_put": sum(
-                1 for c in calls if c.service == "s3" and c.operation in ("PutObject", "DeleteObject")
-            ),
-            "s3_get": sum(
-                1 for c in calls if c.service == "s3" and c.operation not in ("PutObject", "DeleteObject")
-            ),
-            "aws_calls": len({id(c) for c in calls}),
+            "read_units": usage.rcu,
+            "write_units": usage.wcu,
+            "s3_put": sum(1 for c in s3 if c.operation in ("PutObject", "DeleteObject")),
+            "s3_get": sum(1 for c in s3 if c.operation not in ("PutObject", "DeleteObject")),
+            "aws_calls": usage.calls + len(s3),
             "own_seconds": max(0.0, wall - sum(c.seconds for c in calls)),
         }
+
+    def pump_streams(self, suffix: str, run: Callable[[str, Callable[[], Any]], None]) -> None:
+        """Deliver the groups stream's pending records to its consumers, each delivery costed as
+        `<function>_<suffix>`; then the alert events on the delivery queue to AlertDeliveryFunction."""
+        names = {"AggregatesFunction": "aggregates", "AlertsFunction": "alerts"}
+
+        def invoke(function: str, event: dict[str, Any]) -> Any:
+            answer: list[Any] = []
+            run(
+                f"{names.get(function, function)}_{suffix}",
+                lambda: answer.append(self.invoker.invoke(function, event)),
+            )
+            return answer[0]
+
+        self.pump.pump(invoke)
+        for event in self._delivery_events():
+            run("alert_delivery", lambda event=event: self.invoker.invoke("AlertDeliveryFunction", event))
+
+    def _delivery_events(self) -> list[dict[str, Any]]:
+        import boto3
+
+        sqs = boto3.client("sqs")
+        url = self.template.created.get("AlertDeliveryQueue")
+        if not url:
+            return []
+        messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+        for message in messages:
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+        return [
+            {"Records": [{"messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
+                          "attributes": {"ApproximateReceiveCount": "1"}, "messageAttributes": {},
+                          "eventSource": "aws:sqs", "awsRegion": "us-east-1",
+                          "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:alert-delivery"}]}
+            for m in messages
+        ]  # fmt: skip
 
 
 def _median(samples: list[dict[str, float]]) -> dict[str, float]:
     return {key: statistics.median(sample[key] for sample in samples) for key in samples[0]}
 
 
-def _ingest_event(key: str, index: int, details: bool) -> dict[str, Any]:
+def _ingest_event(key: str, index: int, details: bool, device: str | None = None) -> dict[str, Any]:
     event = _sample("ingest_report_with_details.json" if details else "ingest_report.json")
     event["headers"]["authorization"] = f"Bearer {key}"
-    event["headers"]["x-device-id"] = f"device-{index}"
+    event["headers"]["x-device-id"] = device or f"device-{index}"
     body = json.loads(event["body"])
     body["application"]["name"] = "Agent"
     body["event"]["reason"] = f"reason-{index}"  # a group of its own: never rate-limited
@@ -137,12 +183,20 @@ def measure(repeat: int) -> dict[str, Any]:
         def run(name: str, action: Callable[[], Any]) -> None:
             ops.setdefault(name, []).append(bench.cost(action))
 
+        bench.pump.pump(lambda function, event: bench.invoker.invoke(function, event))  # set-up records
         for i in range(repeat):
             run("ingest", lambda i=i: bench.invoker.invoke("ingest", _ingest_event(key, i, False)))
+            bench.pump_streams("new_group", run)  # a report that opens a group (group.new fires)
+            run(
+                "ingest_repeat",
+                lambda i=i: bench.invoker.invoke("ingest", _ingest_event(key, i, False, device=f"again-{i}")),
+            )
+            bench.pump_streams("repeat", run)  # a report on a group seen before
             run(
                 "ingest_details",
                 lambda i=i: bench.invoker.invoke("ingest", _ingest_event(key, 1000 + i, True)),
             )
+            bench.pump_streams("new_group", run)
             run("events_batch_of_10", lambda i=i: bench.invoker.invoke("events", _sqs_batch(i)))
         group = json.loads(http("GET", "/reports/groups", headers=bench.admin).text)["items"][0]["group_hash"]
         for _ in range(repeat):

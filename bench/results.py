@@ -30,9 +30,15 @@ HOW_TO_READ = """\
   low-level DynamoDB client with the SPEC §8 retry/timeout config) measured the same way,
   interleaved in the same run. The layers are built for arm64; a native module of another machine
   (pydantic-core) is loaded from the venv instead (same pinned version).
+- **capacity** rows (the storm workloads of SPEC §9) read the one meter, bench/capacity.py: every
+  DynamoDB call priced in WCU/RCU by item size, transactions twice, every GSI entry moved or
+  rewritten, refused writes billed, summed per partition key of every table and index per simulated
+  second. The hottest key is named `Table:key` or `Table/Index:key`; `WCU per …` rows are means over
+  the named workloads' operations of that kind.
 - **cost** is the monthly bill of a fleet (bench/cost.py): measured work per operation on the real
-  handlers x monthly volumes x the dated prices of bench/prices.json; its assumptions are listed in
-  docs/deploy.md. It has no budget: it is there to be read before deploying.
+  handlers (capacity units from the same meter) x monthly volumes x the dated prices of
+  bench/prices.json; its assumptions are listed in docs/deploy.md. The bill itself has no budget;
+  `cost per 1M reports (all-in)` (≤ $3) and `… compliance events (all-in)` (≤ $5) do (SPEC §11).
 - **N/A** means the feature is not built yet (its route answers 501); no number is invented for it.
   **ERROR** means the scenario itself failed: see its note.
 

@@ -14,9 +14,10 @@ What is simulated, and how (docs/performance.md, "scale model"):
 - **DynamoDB limits moto lacks**: a transaction that touches an item while another container's
   transaction on that item is in flight (its simulated call interval) fails with
   `TransactionCanceledException` / `TransactionConflict`, injected by a botocore `before-call` hook
-  (the call never reaches moto, as DynamoDB would refuse it). Writes are counted per item per
-  simulated second, refused conditional writes and cancelled transactions included (both consume
-  write capacity). moto is not asked to throttle: the figure to check is the hottest item's rate.
+  (the call never reaches moto, as DynamoDB would refuse it).
+- **Capacity**: the one meter (`bench/capacity.py`) prices every call in WCU/RCU per partition key
+  of every table and GSI per simulated second (refused conditional writes and cancelled transactions
+  included). moto is not asked to throttle: the figures to check are the hottest partition key's.
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ from __future__ import annotations
 import contextvars
 import heapq
 import json
-from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -36,12 +36,22 @@ from fleetreport.storage.aws import reset_clients
 from fleetreport_local.invoker import Invoker
 from fleetreport_local.template import Template
 
+from bench.capacity import Meter, Usage
+
 # Modelled service time of one call, milliseconds (typical in-region DynamoDB latencies; the
 # verdicts below are rates per item, which these only spread over time).
 LATENCY_MS = {"transaction": 12.0, "batch": 8.0, "write": 6.0, "read": 4.0, "other": 5.0}
 INVOCATION_OVERHEAD_MS = 2.0
 WRITE_OPERATIONS = ("PutItem", "UpdateItem", "DeleteItem")
-SETTLED_AFTER_S = 120  # an invocation never lasts longer: seconds older than this are final
+HOT_WCU = 300  # WCU per partition key per simulated second (SPEC §9: under a partition's 1,000)
+HOT_RCU = 1_000  # RCU per partition key per simulated second (a partition serves 3,000)
+
+
+def within_partition_budget(meter: Meter) -> bool:
+    """SPEC §9's hot-partition verdict, read from the meter: no partition key of any table or GSI
+    above HOT_WCU or HOT_RCU in any simulated second."""
+    hottest = meter.hottest()
+    return bool(hottest["wcu"]["units"] <= HOT_WCU and hottest["rcu"]["units"] <= HOT_RCU)
 
 
 class SimulatedClock:
@@ -71,24 +81,15 @@ class _Answer:
 
 @dataclass
 class WriteLog:
-    """Writes per item per simulated second, folded as seconds settle (memory stays bounded)."""
+    """Calls the model itself acts on: items named by writes, transactions and injected conflicts.
+    Capacity (units per partition key per second) is the meter's (bench/capacity.py), not this."""
 
-    open_seconds: dict[int, Counter[str]] = field(default_factory=dict)
-    hottest: tuple[int, str, int] = (0, "", -1)  # (writes, item, second)
     writes: int = 0
     conflicts: int = 0
     transactions: int = 0
 
     def add(self, second: int, item: str) -> None:
-        self.open_seconds.setdefault(second, Counter())[item] += 1
         self.writes += 1
-
-    def settle(self, before: float | None = None) -> None:
-        for second in [s for s in self.open_seconds if before is None or s < before - SETTLED_AFTER_S]:
-            counter = self.open_seconds.pop(second)
-            item, writes = counter.most_common(1)[0]
-            if writes > self.hottest[0]:
-                self.hottest = (writes, item, second)
 
 
 class StormModel:
@@ -100,6 +101,8 @@ class StormModel:
         self.function = function
         self.clock = SimulatedClock(start)
         self.log = WriteLog()
+        self.meter = Meter.for_template(template, lambda: self.clock.seconds)
+        self.last_usage = Usage()
         self.key_names: dict[str, list[str]] = {}
         self._in_flight: dict[str, list[tuple[float, float, int]]] = {}  # item -> (from, to, container)
         self._container = 0
@@ -122,6 +125,7 @@ class StormModel:
             schema = client.describe_table(TableName=name)["Table"]["KeySchema"]
             self.key_names[name] = [key["AttributeName"] for key in schema]
         session.events.register("before-call.dynamodb", self._before_call)
+        unmeter = self.meter.install(session.events)
         previous = clock.install(self.clock)
         reset_clients()  # clients made before the hooks would not be counted
         # One handler import serves every container (an import per container costs ~50 MB and a second
@@ -131,6 +135,7 @@ class StormModel:
 
         def undo() -> None:
             session.events.unregister("before-call.dynamodb", self._before_call)
+            unmeter()
             clock.install(previous)
 
         return undo
@@ -192,25 +197,38 @@ class StormModel:
         return clash
 
     # ------------------------------------------------------------------ running
-    def invoke(self, container: Container, at: float, event: dict[str, Any]) -> tuple[Any, float]:
-        """Run one invocation on `container` from simulated instant `at`; returns (answer, end)."""
+    def invoke(
+        self, container: Container, at: float, event: dict[str, Any], function: str | None = None
+    ) -> tuple[Any, float]:
+        """Run one invocation on `container` from simulated instant `at`; returns (answer, end). What it
+        cost, as the meter priced it, is `last_usage`."""
         self._container = container.index
         self.clock.seconds = at + INVOCATION_OVERHEAD_MS / 1000
-        answer = container.context.run(container.invoker.invoke, self.function, event)
+        with self.meter.window() as usage:
+            answer = container.context.run(container.invoker.invoke, function or self.function, event)
+        self.last_usage = usage
         return answer, self.clock.seconds
 
-    def serve_requests(self, requests: Iterable[tuple[float, dict[str, Any]]]) -> list[Any]:
-        """API Gateway: each request (arrival, event) goes to the container idle the longest."""
+    def serve_requests(
+        self,
+        requests: Iterable[tuple[float, dict[str, Any]] | tuple[float, dict[str, Any], str]],
+        kind_of: Callable[[Any], str | None] = lambda _: None,
+    ) -> list[Any]:
+        """API Gateway: each request (arrival, event[, function]) goes to the container idle the longest;
+        what it cost is booked on the meter under `kind_of(answer)` (e.g. "accepted report")."""
         idle = [(0.0, container.index) for container in self.containers]
         heapq.heapify(idle)
         answers = []
-        for arrival, event in requests:
+        for arrival, event, *function in requests:
             free_at, index = heapq.heappop(idle)
-            answer, ends = self.invoke(self.containers[index], max(arrival, free_at), event)
+            answer, ends, usage = self.invoke(self.containers[index], max(arrival, free_at), event, *function)
             heapq.heappush(idle, (ends, index))
+            kind = kind_of(answer)
+            if kind:
+                self.meter.book(kind, usage)
             answers.append(answer)
-            self.log.settle(arrival)
-        self.log.settle()
+            self.meter.settle(arrival)
+        self.meter.settle()
         return answers
 
     def drain_queue(self, queue: SimulatedQueue) -> None:
@@ -226,8 +244,8 @@ class StormModel:
             answer, ends = self.invoke(self.containers[index], at, queue.event(batch))
             queue.settle(batch, answer, ends)
             heapq.heappush(idle, (ends, index))
-            self.log.settle(at)
-        self.log.settle()
+            self.meter.settle(at)
+        self.meter.settle()
 
 
 @dataclass

@@ -76,8 +76,23 @@ def test_cold_start_compares_every_built_handler_with_the_floor(smoke_rows: list
 
 
 def test_cost_model_prices_the_reference_fleet_and_its_tenfold(smoke_rows: list[dict[str, Any]]) -> None:
-    [row] = [row for row in smoke_rows if row["scenario"] == "cost"]
-    assert row["figure"].startswith("cost model reference fleet")
+    [row] = [row for row in smoke_rows if row["figure"].startswith("cost model reference fleet")]
     totals = re.findall(r"\$([\d,.]+)/month", row["measured"])  # the reference fleet's, then 10x's
     reference, tenfold = (float(total.replace(",", "")) for total in totals)
     assert 0 < reference < tenfold < 10 * reference  # fixed costs do not grow with the fleet
+
+
+def test_cost_rows_state_the_all_in_cost_per_million_reports_and_events(
+    smoke_rows: list[dict[str, Any]],
+) -> None:
+    figures = {row["figure"]: row for row in smoke_rows if row["scenario"] == "cost"}
+    for figure in ("cost per 1M reports (all-in)", "cost per 1M compliance events (all-in)"):
+        assert figures[figure]["result"] in MEASURED, figures[figure]
+        assert "dominated by" in figures[figure]["measured"]
+
+
+def test_storm_rows_read_the_capacity_meter(smoke_rows: list[dict[str, Any]]) -> None:
+    figures = " | ".join(row["figure"] for row in smoke_rows if row["scenario"] == "storm")
+    for name in ("capacity W1", "capacity W2", "capacity W3", "WCU per accepted report (W3)",
+                 "WCU per refused report (W1, W3)", "WCU per compliance event (W2)"):  # fmt: skip
+        assert name in figures

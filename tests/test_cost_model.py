@@ -11,7 +11,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # bench/ is not an
 from bench import cost
 
 FIGURES = {
-    "items_read": 2.0,
+    "read_units": 2.0,
     "write_units": 4.0,
     "s3_put": 0.0,
     "s3_get": 0.0,
@@ -26,8 +26,10 @@ def measured(**overrides: dict[str, float]) -> dict[str, Any]:
     operations.update(overrides)
     return {
         "operations": operations,
-        "rollup_day": {**FIGURES, "items_read": 400.0, "changes": 100},
-        "memory_mb": {fn: 512 for fn in {*cost.OPERATION_FUNCTION.values(), "RollupFunction"}},
+        "rollup_day": {**FIGURES, "read_units": 400.0, "changes": 100},
+        "memory_mb": {
+            fn: 512 for fn in {*cost.OPERATION_FUNCTION.values(), "RollupFunction", "AdminFunction"}
+        },
         "stored": {
             "GroupsTable": 600.0,
             "BlobsTable": 800.0,
@@ -49,7 +51,10 @@ def test_the_price_table_carries_its_date_region_and_sources() -> None:
 
 def test_the_reference_fleet_sends_the_spec_volumes() -> None:
     volumes = cost.monthly_volumes(cost.REFERENCE)
-    assert volumes["ingest"] + volumes["ingest_details"] == 1_000_000
+    assert volumes["ingest"] + volumes["ingest_repeat"] + volumes["ingest_details"] == 1_000_000
+    # every report is one record on the groups stream for each of its two consumers
+    assert volumes["aggregates_new_group"] + volumes["aggregates_repeat"] == 1_000_000
+    assert volumes["alerts_new_group"] + volumes["alerts_repeat"] == 1_000_000
     assert volumes["events_batch_of_10"] * cost.SQS_BATCH == 3_000_000
     assert volumes["list_groups"] == 50 * cost.WORKING_DAYS * cost.OPERATOR_DAY["list_groups"]
 
@@ -75,3 +80,38 @@ def test_the_bill_breaks_down_by_service_and_operation_and_grows_with_the_fleet(
     assert {"ingest", "events_batch_of_10", "rollup", "storage"} <= set(reference.by(1))
     assert reference.total() < tenfold.total() < 10 * reference.total()
     assert abs(sum(reference.by(0).values()) - reference.total()) < 1e-6
+
+
+def test_every_function_of_the_template_is_priced() -> None:
+    from fleetreport_local.template import load_template
+
+    functions = set(load_template().resources("AWS::Serverless::Function"))
+    priced = {*cost.OPERATION_FUNCTION.values(), "RollupFunction"}
+    # AdminFunction serves no fleet-driven operation; it is priced through its SnapStart cache
+    assert functions - priced <= {"AdminFunction"}
+    assert "AdminFunction" in cost.snapstart_functions()
+    bill = cost.monthly_bill(cost.REFERENCE, measured(), prices())
+    assert {"aggregates_repeat", "alerts_new_group", "alert_delivery"} <= set(bill.by(1))
+
+
+def test_events_are_priced_per_million_events_not_per_million_batches() -> None:
+    volumes = cost.monthly_volumes(cost.REFERENCE)
+    dollars = 30.0
+    label = cost._per_million("events_batch_of_10", dollars, volumes)
+    per_event = dollars / (volumes["events_batch_of_10"] * cost.SQS_BATCH) * 1_000_000
+    assert label == f"{cost.money(per_event)} per 1M events"
+    assert cost._per_million("ingest", dollars, volumes).endswith("per 1M reports")
+
+
+def test_the_all_in_cost_of_a_million_reports_is_the_bill_it_adds() -> None:
+    base = cost.monthly_bill(cost.REFERENCE, measured(), prices())
+    more = cost.monthly_bill(
+        cost.replace(cost.REFERENCE, reports=cost.REFERENCE.reports + 1_000_000), measured(), prices()
+    )
+    added = cost.marginal(cost.REFERENCE, measured(), prices(), "reports")
+    assert abs(added.total() - (more.total() - base.total())) < 1e-6
+    # the stream consumers' and the ingest's write units are in it; fixed costs are not
+    wcu = prices()["dynamodb_write_request_unit"]
+    assert added.lines[("DynamoDB", "aggregates_repeat")] > 0
+    assert added.lines[("DynamoDB", "ingest_repeat")] >= 0.9 * 1_000_000 * 0.95 * FIGURES["write_units"] * wcu
+    assert added.lines.get(("CloudWatch", "dashboard"), 0.0) == 0.0

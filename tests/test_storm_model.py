@@ -1,6 +1,7 @@
-"""The storm model (bench/storm.py, SPEC §9) at toy size: it counts writes per item per simulated
-second, injects TransactionConflict, and the two workloads come out exact and under the hot-item
-budget. The full sizes run in `make bench` (`--only storm`)."""
+"""The storm model (bench/storm.py, SPEC §9) at toy size: the real handlers on a simulated clock,
+TransactionConflict injected, capacity from the one meter (bench/capacity.py, proved on its own in
+tests/test_capacity_meter.py); the workloads come out exact. The full sizes run in `make bench`
+(`--only storm`)."""
 
 from __future__ import annotations
 
@@ -31,14 +32,14 @@ def test_crash_storm_refuses_from_memory_and_counts_every_accepted_report_once()
     result = storm("W1", "--devices", "150", "--seconds", "0.5", "--containers", "10")
     assert result["statuses"] == {"202": 30, "429": 120}  # the group's 30 per minute, then refused
     assert result["counted"] == 30 and result["exact"]
-    # 30 accepted take a key unit; each of the 10 containers learns the full group window once, from
-    # a read of its counters (no unit taken and handed back); every later refusal writes nothing.
-    assert result["hottest_item"].startswith("CountersTable:key#")
-    assert result["hottest_writes_per_second"] == 30
-    # Accepted: key, device and group units + the group item. Learning: reads only. Without the read a
-    # learning refusal cost 5 writes (take key and device, the group refusal, both handed back); without
-    # the memory every refusal would.
-    assert result["writes"] == 30 * 4
+    # Each of the 10 containers learns the full group window once, from a read of its counters (no
+    # unit taken and handed back: before the read that was 5 one-unit writes); every later refusal
+    # writes nothing.
+    refused = result["per_kind"]["refused report"]
+    assert refused["count"] == 120 and refused["wcu"] == 0
+    accepted = result["per_kind"]["accepted report"]
+    assert accepted["count"] == 30 and accepted["wcu"] >= 4  # 3 counter units + the group item, at least
+    assert result["hot_ok"], result["hottest"]  # 150 reports in 0.5 s: far below a partition
 
 
 def test_compliance_burst_keeps_exact_counts_through_conflicts_and_backoff() -> None:
@@ -48,5 +49,6 @@ def test_compliance_burst_keeps_exact_counts_through_conflicts_and_backoff() -> 
     assert result["transactions"] >= 40
     assert result["conflicts"] > 0, "40 changes in 0.1 s on 8 shards must collide in the model"
     assert result["backoff_seconds"] > 0  # every conflict was retried after a (simulated) backoff
-    assert result["hottest_item"].startswith("ComplianceTable:T#storm|COUNTS")
-    assert result["hottest_writes_per_second"] <= 300
+    assert result["hottest"]["wcu"]["key"].startswith("ComplianceTable:")
+    event = result["per_kind"]["compliance event"]
+    assert event["count"] == 40 and event["wcu"] > 0 and event["calls"] > 0

@@ -2,6 +2,7 @@
 
     python -m bench.scenarios.storm W1 --devices 20000 --seconds 60 --containers 50
     python -m bench.scenarios.storm W2 --consumers 100000 --seconds 300 --containers 20
+    python -m bench.scenarios.storm W3 --rate 1540 --groups 200000 --seconds 60 --containers 100
 
 W1 crash storm: every device of one app sends the same failure once, arrivals spread evenly over the
 window, default limits, through `POST /reports/ingest`. Exact when the group's count equals the
@@ -10,6 +11,12 @@ W2 compliance burst: consumers of one tenant (each already counted `valid`) get 
 sent through the compliance queue (SQS event source: batches of 10, visibility 180 s, 5 receives,
 then the DLQ). Exact when the maintained status counts equal a recount of every consumer's newest
 snapshot, and nothing was dead-lettered.
+W3 busy fleet: one owner with 5 apps and 10,000,000 devices at ≈ 1,540 reports/s spread over 200,000
+groups (Zipf, s = 1.1), 1 % with details, 20 operators listing; the per-key limit at 100,000 a minute.
+Exact when every group's count equals the reports answered 202 for it.
+
+Every workload's capacity is the one meter's (bench/capacity.py): the hottest partition key of any
+table or GSI in its worst simulated second, and WCU per operation kind.
 """
 
 from __future__ import annotations
@@ -25,7 +32,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-HOT_BUDGET = 300  # writes per item per simulated second (a third of a partition's 1,000 WCU/s)
+W3_RATE = 1_540  # reports/s: 1,000,000,000 a month at 4 x the mean rate (SPEC §9)
 
 
 def _environment() -> None:
@@ -95,7 +102,7 @@ def crash_storm(devices: int, seconds: float, containers: int) -> dict[str, Any]
     undo = model.install(session, client)
     wall = time.perf_counter()
     try:
-        answers = model.serve_requests(requests())
+        answers = model.serve_requests(requests(), _report_kind)
     finally:
         undo()
     statuses = Counter(int(answer["statusCode"]) for answer in answers)
@@ -142,7 +149,9 @@ def compliance_burst(consumers: int, seconds: float, containers: int) -> dict[st
     undo = model.install(session, client)
     wall = time.perf_counter()
     try:
-        model.drain_queue(queue)
+        with model.meter.window() as usage:
+            model.drain_queue(queue)
+        model.meter.book("compliance event", usage, consumers)
     finally:
         undo()
     after = max(model.clock.now(), datetime.now(UTC)) + timedelta(seconds=1)  # the counts answer "now"
@@ -160,12 +169,19 @@ def compliance_burst(consumers: int, seconds: float, containers: int) -> dict[st
     }
 
 
+def _report_kind(answer: Any) -> str | None:
+    status = int(answer["statusCode"])
+    return {202: "accepted report", 429: "refused report"}.get(status, f"report answered {status}")
+
+
 def _verdict(model: Any) -> dict[str, Any]:
-    writes, item, second = model.log.hottest
+    from bench.storm import within_partition_budget
+
     return {
-        "hottest_writes_per_second": writes,
-        "hottest_item": item,
-        "hottest_second": second,
+        "hottest": model.meter.hottest(),
+        "hot_ok": within_partition_budget(model.meter),
+        "per_kind": model.meter.per_kind(),
+        "usage": model.meter.total.to_dict(),
         "writes": model.log.writes,
         "transactions": model.log.transactions,
         "conflicts": model.log.conflicts,
@@ -243,14 +259,22 @@ def _recount(table_name: str, tenant: str) -> dict[str, int]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.scenarios.storm")
-    parser.add_argument("workload", choices=("W1", "W2"))
+    parser.add_argument("workload", choices=("W1", "W2", "W3"))
     parser.add_argument("--devices", type=int, default=20_000)
     parser.add_argument("--consumers", type=int, default=100_000)
+    parser.add_argument("--rate", type=float, default=W3_RATE, help="W3: reports per simulated second")
+    parser.add_argument("--groups", type=int, default=200_000, help="W3: groups the reports spread over")
     parser.add_argument("--seconds", type=float)
     parser.add_argument("--containers", type=int)
     args = parser.parse_args(argv)
     if args.workload == "W1":
         return answer_in_model(lambda: crash_storm(args.devices, args.seconds or 60, args.containers or 50))
+    if args.workload == "W3":
+        from bench.scenarios.storm_w3 import busy_fleet
+
+        return answer_in_model(
+            lambda: busy_fleet(args.rate, args.groups, args.seconds or 60, args.containers or 100)
+        )
     return answer_in_model(
         lambda: compliance_burst(args.consumers, args.seconds or 300, args.containers or 20)
     )
