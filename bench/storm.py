@@ -221,11 +221,11 @@ class StormModel:
         answers = []
         for arrival, event, *function in requests:
             free_at, index = heapq.heappop(idle)
-            answer, ends, usage = self.invoke(self.containers[index], max(arrival, free_at), event, *function)
+            answer, ends = self.invoke(self.containers[index], max(arrival, free_at), event, *function)
             heapq.heappush(idle, (ends, index))
             kind = kind_of(answer)
             if kind:
-                self.meter.book(kind, usage)
+                self.meter.book(kind, self.last_usage)
             answers.append(answer)
             self.meter.settle(arrival)
         self.meter.settle()
