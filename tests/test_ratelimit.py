@@ -278,3 +278,30 @@ def test_a_refused_request_hands_a_leased_unit_back_to_its_container(stack: Any,
     assert not refusal_memory().spend(key_window, now)
     key_counter = next(item for item in rate_limit_counters(stack) if item["counter"].startswith("key#"))
     assert key_counter["n"] == 2
+
+
+def test_a_container_meeting_a_full_window_refuses_it_from_a_read_without_writing(
+    stack: Any, settings_env: Any
+) -> None:
+    """SPEC §9: a refused report costs ≤ 0.1 WCU. Another container's first refusal no longer takes
+    the key and device units to hand them back: it reads the counters and refuses, writing nothing."""
+    _, key = make_app(stack)
+    limits(settings_env, key=100, device=1, group=1)
+    assert ingest(stack, key, report(), device="a").status == 202
+    use_refusal_memory(RefusalMemory())  # another container: it knows of no full window
+    counter = WriteCounter(stack.name("CountersTable"))
+    before = {item["counter"]: item["n"] for item in rate_limit_counters(stack)}
+    assert limited(ingest(stack, key, report(), device="b"), 60)
+    assert counter.writes == 0
+    assert {item["counter"]: item["n"] for item in rate_limit_counters(stack)} == before
+    assert any(counter.startswith("grp#") for counter, _ in refusal_memory()._full)  # remembered
+
+
+def test_a_full_device_window_is_refused_before_a_full_group_window(stack: Any, settings_env: Any) -> None:
+    """The read refuses in the spec's order: device a's second report meets its own full hour first."""
+    _, key = make_app(stack)
+    limits(settings_env, device=1, group=1)
+    assert ingest(stack, key, report(), device="a").status == 202
+    use_refusal_memory(RefusalMemory())
+    assert limited(ingest(stack, key, report(), device="a"), 3600)
+    assert int(ingest(stack, key, report(), device="a").header("Retry-After")) > 60  # the hour's window

@@ -10,6 +10,12 @@ storm the requests after it are refused from memory and write nothing, so neithe
 counter nor the ones checked before it (taken, then handed back) become the table's hottest items
 (SPEC §9, W1; docs/performance.md, "scale model").
 
+Before it writes, a request reads its exact windows' counters (one eventually consistent
+BatchGetItem, ½ RCU an item): a window already full refuses from that read, in the spec's order, and is
+remembered, so the first refusal a container meets costs reads instead of the take, refusal and give
+back writes it cost before (~3 WCU: SPEC §9 prices a refused report at ≤ 0.1 WCU). The conditional
+writes stay the only authority: a stale read only sends the request on to them.
+
 A window with a big limit (≥ `LEASE_FROM`: a big fleet's per-key limit, 100,000 a minute) is taken in
 leases: one conditional `ADD n lease` (`n ≤ limit - lease`) reserves `limit // LEASE_FROM` units for
 this container, which spends them from memory. At W3's 1,540 reports/s the key's counter item takes
@@ -32,10 +38,11 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from botocore.exceptions import BotoCoreError, ClientError
 
-from fleetreport.errors import RateLimited
+from fleetreport.errors import RateLimited, TemporarilyUnavailable
 from fleetreport.http import logger, metrics
 from fleetreport.settings import Settings
-from fleetreport.storage.aws import table
+from fleetreport.storage.aws import dynamodb, table
+from fleetreport.storage.pages import batch_get
 
 _TTL_GRACE_SECONDS = 3600
 _MEMORY_SIZE = 4096  # windows remembered per container; expired ones are dropped first
@@ -154,6 +161,7 @@ def enforce_rate_limits(settings: Settings, windows: list[Window], now: datetime
     for window in windows:
         if memory.known_full(window, now):
             _refuse(window, now)  # the request would end refused: it need not take and hand back units
+    _refuse_if_read_full(settings, windows, memory, now)
     counters = table(settings.counters_table)
     taken: list[Window] = []
     for window in windows:
@@ -168,6 +176,27 @@ def enforce_rate_limits(settings: Settings, windows: list[Window], now: datetime
             _refuse(window, now)
         taken.append(window)
     return taken
+
+
+def _refuse_if_read_full(
+    settings: Settings, windows: list[Window], memory: RefusalMemory, now: datetime
+) -> None:
+    """Read the exact windows' counters (leased ones are spent from memory) and refuse at the first
+    one, in the spec's order, that is already full; a failed read decides nothing."""
+    exact = [window for window in windows if window.lease == 1]
+    if not exact:
+        return
+    keys = [{"counter": window.counter} for window in exact]
+    try:
+        found = {
+            item["counter"]: item for item in batch_get(dynamodb(), settings.counters_table, keys, attempts=1)
+        }
+    except (ClientError, BotoCoreError, TemporarilyUnavailable):
+        return
+    for window in exact:
+        if int(found.get(window.counter, {}).get("n", 0)) >= window.limit:
+            memory.remember(window, now)
+            _refuse(window, now)
 
 
 def _take_leased(counters: Any, window: Window, memory: RefusalMemory, now: datetime) -> bool:
