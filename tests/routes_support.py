@@ -11,7 +11,7 @@ from fleetreport_local.template import Route, load_template
 
 # Routes without a bearer JWT: the dashboard's static files, and ingest (report keys, SPEC §2).
 PUBLIC_ROUTES = frozenset({"GET /", "GET /ui/{proxy+}"})
-REPORT_KEY_ROUTES = frozenset({"POST /reports/ingest"})
+REPORT_KEY_ROUTES = frozenset({"POST /reports/ingest", "POST /reports/beacon"})
 
 SOME_HASH = "a" * 64
 SOME_APP_ID = "00000000-0000-4000-8000-000000000000"
@@ -20,6 +20,7 @@ PATH_DEFAULTS = {
     "report_key": "consumer_status",
     "app_id": SOME_APP_ID,
     "proxy+": "app.js",
+    "version": "1.5.0",
 }
 # A body each write route accepts (validation must not be what stops a request in the sweeps).
 BODIES: dict[str, Any] = {

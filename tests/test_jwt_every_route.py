@@ -182,8 +182,9 @@ def test_signed_registered_claims_of_the_wrong_type_are_401_on_every_route(
 
 def test_the_sweep_covers_every_route_but_the_public_and_report_key_ones(module_stack: Any) -> None:
     routes = all_routes()
-    assert len(jwt_routes()) == len(routes) - 3
+    assert len(jwt_routes()) == len(routes) - 4  # the UI's two, ingest and the beacon
     assert {"GET /apps", "GET /reports/{report_key}/run", "POST /events"} <= set(jwt_routes())
+    assert {"GET /apps/{app_id}/releases", "GET /apps/{app_id}/releases/{version}/gate"} <= set(jwt_routes())
 
 
 def test_the_same_valid_token_gets_past_authentication_on_every_route(

@@ -307,6 +307,21 @@ def list_alerts(w: World, who: Who, h: dict[str, str]) -> tuple[int, str]:
     return _denied(answer) or _listing(w, who, answer, lambda b: [a["app"]["id"] for a in b["items"]])
 
 
+def release_read(suffix: str) -> Probe:
+    """A release read of t1's alpha: 200 with the app's answer when in scope, else 404 like every read."""
+
+    def probe(w: World, who: Who, h: dict[str, str]) -> tuple[int, str]:
+        answer = _call(w, "GET", f"/apps/{w.apps['alpha']}/releases{suffix}", h)
+        if answer.status == 200:
+            return 200, "sees"
+        if answer.status == 404:
+            assert answer.json() in ({"error": "app not found"}, {"error": "release not found"})
+            return 404, "hidden" if answer.json() == {"error": "app not found"} else answer.text
+        return _denied(answer) or (answer.status, answer.text)
+
+    return probe
+
+
 # ---------------------------------------------------------------------- the expectation table
 @dataclass(frozen=True)
 class Rule:
@@ -348,8 +363,14 @@ EXPECTED: dict[str, Rule] = {
     "GET /apps/{app_id}/alerts": Rule("apps.edit", "app", 200, probe=get_alert_rules),
     "PUT /apps/{app_id}/alerts": Rule("apps.edit", "app", 200, probe=put_alert_rules),
     "GET /alerts": Rule("apps.download", "app", 200, hidden=200, probe=list_alerts),
+    "GET /apps/{app_id}/releases": Rule("apps.download", "app", 200, probe=release_read("")),
+    "GET /apps/{app_id}/releases/{version}": Rule("apps.download", "app", 200, probe=release_read("/1.4.2")),
+    "GET /apps/{app_id}/releases/{version}/gate": Rule(
+        "apps.download", "app", 200, probe=release_read("/1.4.2/gate")
+    ),
     "DELETE /reports/groups/{group_hash}": Rule("apps.delete", "app", 200, probe=delete_group),
     "POST /reports/ingest": Rule("report key", "app", 202),
+    "POST /reports/beacon": Rule("report key", "app", 204),
     "GET /": Rule("public", "none", 200),
     "GET /ui/{proxy+}": Rule("public", "none", 200),
 }

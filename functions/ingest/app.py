@@ -9,6 +9,8 @@ from fleetreport import snapstart
 from fleetreport.groups import openapi
 from fleetreport.groups.ingest import ingest_report
 from fleetreport.http import api_handler, json_response, make_resolver
+from fleetreport.releases import openapi as releases_openapi
+from fleetreport.releases.beacon import accept_beacon
 from fleetreport.storage.aws import dynamodb, s3
 
 app = make_resolver()
@@ -40,6 +42,17 @@ def raw_body() -> bytes | None:
 def ingest() -> Response[Any]:
     result = ingest_report(app.current_event.headers or {}, raw_body())
     return json_response(202, result.body())
+
+
+@app.post(
+    "/reports/beacon",
+    summary="A device is running a version (release health)",
+    responses=releases_openapi.BEACON_RESPONSES,
+    openapi_extensions=releases_openapi.BEACON_BODY,
+)
+def beacon() -> Response[Any]:
+    accept_beacon(app.current_event.headers or {}, raw_body())
+    return Response(status_code=204, content_type=None, body="")
 
 
 lambda_handler = api_handler(app)

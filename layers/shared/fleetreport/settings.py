@@ -69,6 +69,15 @@ class Settings(BaseModel):
     dashboard_url: str = Field("", alias="DASHBOARD_URL")
     alerts_webhook_timeout_seconds: float = Field(5.0, alias="ALERTS_WEBHOOK_TIMEOUT_SECONDS", gt=0, le=25)
 
+    # Release health (SPEC §12, docs/releases.md)
+    releases_table: str = Field("", alias="RELEASES_TABLE")
+    beacons_per_device_per_day: int = Field(24, alias="REPORTS_BEACONS_PER_DEVICE_PER_DAY", ge=0)
+    release_crash_types: str = Field("crash", alias="RELEASE_CRASH_TYPES")
+
+    def crash_types(self) -> frozenset[str]:
+        """The event types that make a device count as crashed (comma-separated setting)."""
+        return frozenset(t.strip() for t in self.release_crash_types.split(",") if t.strip())
+
     @field_validator("reports_storage_prefix")
     @classmethod
     def _prefix_is_a_path_segment(cls, value: str) -> str:

@@ -15,6 +15,15 @@ _URL = {
     "description": "https:// (http:// to loopback on the local stack); null: none",
 }
 _INTERVAL = {"type": "integer", "minimum": 0, "maximum": 10080}
+_RELEASE_HEALTH = {
+    "type": "object",
+    "description": "the release gate's settings (SPEC 12): halt below `threshold` crash-free devices % "
+    "once a version has `min_devices` active devices today",
+    "properties": {
+        "threshold": {"type": "number", "minimum": 0, "maximum": 100, "default": 99.0},
+        "min_devices": {"type": "integer", "minimum": 1, "default": 250},
+    },
+}
 RULES = {
     "type": "object",
     "properties": {
@@ -23,6 +32,7 @@ RULES = {
         "types": {**_TYPES, "description": "event types to alert on; empty = every type"},
         "webhook_url": _URL,
         "min_interval_minutes": _INTERVAL,
+        "release_health": _RELEASE_HEALTH,
         "configured": {"type": "boolean", "description": "false: nothing was PUT yet (defaults shown)"},
         "webhook_secret": {
             "type": "string",
@@ -42,6 +52,7 @@ RULES_BODY = {
                         "types": _TYPES,
                         "webhook_url": _URL,
                         "min_interval_minutes": _INTERVAL,
+                        "release_health": _RELEASE_HEALTH,
                         "rotate_secret": {"type": "boolean"},
                     },
                 }

@@ -19,6 +19,7 @@ from fleetreport.apps.store import default_store, tenant_pk
 from fleetreport.auth.principal import Principal
 from fleetreport.errors import BadRequest
 from fleetreport.groups.models import EVENT_TYPES
+from fleetreport.releases.health import ReleaseHealth, parse_release_health
 from fleetreport.settings import get_settings
 from fleetreport.storage.aws import table
 
@@ -40,6 +41,7 @@ class AlertRules:
     types: list[str] = field(default_factory=list)
     webhook_url: str | None = None
     min_interval_minutes: int = DEFAULT_INTERVAL_MINUTES
+    release_health: ReleaseHealth = field(default_factory=ReleaseHealth)
 
     def wants(self, signal: str, event_type: str) -> bool:
         return signal in self.signals and (not self.types or event_type in self.types)
@@ -50,6 +52,7 @@ class AlertRules:
             "types": list(self.types),
             "webhook_url": self.webhook_url,
             "min_interval_minutes": self.min_interval_minutes,
+            "release_health": self.release_health.to_json(),
         }
 
     @classmethod
@@ -59,6 +62,7 @@ class AlertRules:
             types=[str(t) for t in item.get("types", [])],
             webhook_url=item.get("webhook_url") or None,
             min_interval_minutes=int(item.get("min_interval_minutes", DEFAULT_INTERVAL_MINUTES)),
+            release_health=ReleaseHealth.from_item(item.get("release_health")),
         )
 
 
@@ -87,7 +91,10 @@ def parse_rules(body: Any, allow_http_loopback: bool) -> tuple[AlertRules, bool]
     rotate = body.get("rotate_secret", False)
     if not isinstance(rotate, bool):
         raise BadRequest("invalid rotate_secret")
-    rules = AlertRules(list(dict.fromkeys(signals)), list(dict.fromkeys(types)), url or None, interval)
+    health = parse_release_health(body.get("release_health"))
+    rules = AlertRules(
+        list(dict.fromkeys(signals)), list(dict.fromkeys(types)), url or None, interval, health
+    )
     return rules, rotate
 
 
@@ -139,6 +146,7 @@ def _write_rules(tenant: str, app_id: str, rules: AlertRules, secret: str) -> No
         "signals": rules.signals,
         "types": rules.types,
         "min_interval_minutes": rules.min_interval_minutes,
+        "release_health": rules.release_health.to_item(),
         "secret": secret,
         "updated_at": utc_now(),
     }

@@ -25,6 +25,7 @@ from fleetreport.groups.models import EVENT_TYPES, FIELDS, Dimensions, utc_now
 from fleetreport.groups.ratelimit import Window, enforce_rate_limits, release_rate_limits, windows_for
 from fleetreport.groups.store import count_report
 from fleetreport.http import logger, metrics
+from fleetreport.releases.reports import mark_report_device
 from fleetreport.settings import Settings, get_settings
 
 MAX_FIELD_LENGTH = 128
@@ -91,12 +92,13 @@ def parse_dimensions(document: Mapping[str, Any]) -> Dimensions:
             raise BadRequest(f"missing {field_name}")
         values[field_name] = value
     for field_name, value in values.items():
-        if not _valid(field_name, value):
+        if not valid_field(field_name, value):
             raise BadRequest(f"invalid {field_name}")
     return Dimensions(*(values[field_name] for field_name in FIELDS))
 
 
-def _valid(field_name: str, value: Any) -> bool:
+def valid_field(field_name: str, value: Any) -> bool:
+    """Check 6 for one field (the beacon validates its fields with the same rules)."""
     if not isinstance(value, str) or len(value) > MAX_FIELD_LENGTH:
         return False
     if field_name == "event.type":
@@ -128,7 +130,11 @@ def ingest_report(
         settings, key_id=key_id, app_id=key.app_id, group_hash=dims.group_hash, device_id=device_id, now=now
     )
     taken = enforce_rate_limits(settings, windows, now)
-    return _count_with_details(settings, key.tenant, key.app_id, dims, document.get("details"), now, taken)
+    result = _count_with_details(
+        settings, key.tenant, key.app_id, dims, document.get("details"), now, taken, device_id
+    )
+    mark_report_device(settings, key.tenant, key.app_id, dims, device_id, now)
+    return result
 
 
 def _count_with_details(
@@ -139,6 +145,7 @@ def _count_with_details(
     raw_details: Any,
     now: datetime,
     taken: list[Window],
+    device_id: str,
 ) -> IngestResult:
     refusal: DomainError | None = None
     details: Details | None = None
@@ -173,6 +180,7 @@ def _count_with_details(
     if location and counted.details_stored > settings.reports_max_blobs_per_group:
         _trim(settings, app_id, dims.group_hash)
     if refusal is not None:
+        mark_report_device(settings, owner, app_id, dims, device_id, now)  # counted: its device is active
         raise refusal
     return IngestResult(dims.group_hash, location is not None)
 
