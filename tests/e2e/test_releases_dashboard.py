@@ -121,7 +121,8 @@ def test_the_chart_draws_a_line_per_version_and_its_table_holds_the_apis_days(
     cells = table.locator(f'tbody tr:has(th:text-is("{today}")) td').all_text_contents()
     for item, cell in zip(listed, cells, strict=True):
         day = next(d for d in item["days"] if d["date"] == today)
-        assert cell == f"{day['crash_free_devices']:.2f} % · {day['active_devices']} · {day['crashed_devices']}"
+        shown = f"{day['crash_free_devices']:.2f} % · {day['active_devices']} · {day['crashed_devices']}"
+        assert cell == shown
 
 
 def test_the_group_list_and_page_show_the_devices_a_group_hit(page: Any, api: Api, fleet: Fleet) -> None:
