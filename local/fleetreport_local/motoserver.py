@@ -12,15 +12,19 @@ DynamoType comparisons) and keeping those with the asked hash key: each Query co
 The demo's rollup makes ~2,000 of them on a compliance table of ~1,000 items (16 change-log shards a
 day for 120 days), which took 47 of a first `make run`'s 59 s. `one_partition_queries` hands moto's
 own query only the asked partition's items, the only ones its hash-key filter keeps: same answers,
-same order, same pages, at the cost of the partition. Index queries are left as they are.
+same order, same pages, at the cost of the partition. Index queries are left as they are. And moto
+lists its own package directory (a listdir and ~160 stats) on every request to route it by host name;
+`once_listed_modules` lists it once (the installed package does not change while the server runs).
 """
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from moto import backends
 from moto.dynamodb.models.table import Table
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
@@ -72,10 +76,20 @@ def one_partition_queries() -> None:
     Table.all_items = all_items  # type: ignore[method-assign]
 
 
+def once_listed_modules() -> None:
+    """moto's service modules, listed once per process instead of once per request."""
+    if getattr(backends.list_of_moto_modules, "cache_info", None) is not None:
+        return
+    listed = functools.cache(lambda: tuple(moto_modules()))
+    moto_modules = backends.list_of_moto_modules
+    backends.list_of_moto_modules = listed
+
+
 class EmbeddedMotoServer(ThreadedMotoServer):
     def __init__(self) -> None:
         super().__init__(ip_address="127.0.0.1", port=0, verbose=False)
         one_partition_queries()
+        once_listed_modules()
 
     @property
     def endpoint(self) -> str:
