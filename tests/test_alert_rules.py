@@ -61,10 +61,18 @@ def test_get_before_any_put_shows_the_defaults(stack: Any) -> None:
     body = get(stack, admin(stack), app_id).json()
     assert body == {
         "app_id": app_id,
-        "signals": ["group.new", "group.regressed", "group.spike", "group.unmuted"],
+        "signals": [
+            "group.new",
+            "group.regressed",
+            "group.spike",
+            "group.unmuted",
+            "release.unhealthy",
+            "release.recovered",
+        ],
         "types": [],
         "webhook_url": None,
         "min_interval_minutes": 60,
+        "release_health": {"threshold": 99.0, "min_devices": 250},
         "configured": False,
     }
 
@@ -93,15 +101,18 @@ def test_rules_without_a_webhook_are_fine(stack: Any) -> None:
         ({"webhook_url": "https://example.com/" + "a" * 2100}, "invalid webhook_url"),
         (
             {"signals": ["group.exploded"]},
-            "invalid signals: a non-empty list of group.new, group.regressed, group.spike, group.unmuted",
+            "invalid signals: a non-empty list of group.new, group.regressed, group.spike, group.unmuted, "
+            "release.unhealthy, release.recovered",
         ),
         (
             {"signals": []},
-            "invalid signals: a non-empty list of group.new, group.regressed, group.spike, group.unmuted",
+            "invalid signals: a non-empty list of group.new, group.regressed, group.spike, group.unmuted, "
+            "release.unhealthy, release.recovered",
         ),
         (
             {"signals": "group.new"},
-            "invalid signals: a non-empty list of group.new, group.regressed, group.spike, group.unmuted",
+            "invalid signals: a non-empty list of group.new, group.regressed, group.spike, group.unmuted, "
+            "release.unhealthy, release.recovered",
         ),
         (
             {"types": ["meltdown"]},

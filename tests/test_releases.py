@@ -157,7 +157,26 @@ def test_releases_list_versions_newest_first_with_their_days(
         },
     ]
     assert body["items"][2]["days"][0]["active_devices"] == 4
+    assert (bad["reports"], bad["open_groups"], bad["days"][1]["reports"]) == (2, 2, 2)
+    assert (body["items"][2]["reports"], body["items"][2]["open_groups"]) == (0, 0)
     assert body["next_cursor"] is None
+
+
+def test_open_groups_follow_triage_and_reports_count_every_report(
+    stack: Any, settings_env: Any, admin: Any
+) -> None:
+    app_id, key = seed_fleet(stack, settings_env)
+    with clock_at(NOON):
+        group_hash = ingest(
+            stack, key, report(version="1.5.0", type="crash", reason="segv"), device="d1"
+        ).json()["group_hash"]
+        resolved = stack.http(
+            "PATCH", f"/reports/groups/{group_hash}", headers=admin, body={"status": "resolved"}
+        )
+        assert resolved.status == 200
+        one = releases(stack, admin, app_id, "/1.5.0", days="1").json()
+    assert (one["reports"], one["open_groups"], one["days"][0]["reports"]) == (3, 1, 3)
+    assert (one["active_devices"], one["crashed_devices"]) == (3, 2)  # d1 crashed too
 
 
 def test_releases_filter_by_channel_and_platform(stack: Any, settings_env: Any, admin: Any) -> None:
@@ -267,3 +286,71 @@ def test_bad_release_health_settings_are_refused(stack: Any, admin: Any, health:
     app_id, _ = make_app(stack)
     answer = put_health(stack, admin, app_id, health)
     assert (answer.status, answer.json()) == (400, {"error": error})
+
+
+# ---------------------------------------------------------------------- signals
+def release_alerts(stack: Any, admin: Any, app_id: str) -> list[dict[str, Any]]:
+    answer = stack.http("GET", "/alerts", headers=admin, query={"app": app_id})
+    return [a for a in answer.json()["items"] if a["signal"].startswith("release.")]
+
+
+def test_a_version_turning_halt_signals_once_a_day_and_its_recovery_once(
+    stack: Any, settings_env: Any, admin: Any
+) -> None:
+    no_rate_limits(settings_env)
+    app_id, key = make_app(stack)
+    assert put_health(stack, admin, app_id, {"threshold": 90, "min_devices": 4}).status == 200
+    with clock_at(NOON):
+        for n in range(4):
+            send_beacon(stack, key, beacon_body(), device=f"d{n}")
+        assert release_alerts(stack, admin, app_id) == []  # 4 devices, none crashed: proceed
+        ingest(stack, key, report(version="1.5.0", type="crash", reason="segv"), device="d0")
+        ingest(stack, key, report(version="1.5.0", type="crash", reason="abort"), device="d1")
+        [unhealthy] = release_alerts(stack, admin, app_id)
+        assert unhealthy["signal"] == "release.unhealthy"
+        assert unhealthy["release"]["version"] == "1.5.0" and unhealthy["release"]["verdict"] == "halt"
+        assert (unhealthy["release"]["active_devices"], unhealthy["release"]["crashed_devices"]) == (4, 1)
+        ingest(stack, key, report(version="1.5.0", type="crash", reason="segv"), device="d2")
+        assert len(release_alerts(stack, admin, app_id)) == 1  # still halted today: no second signal
+    with clock_at(NOON + timedelta(hours=1)):
+        for n in range(4, 40):
+            send_beacon(stack, key, beacon_body(), device=f"d{n}")
+        signals = [a["signal"] for a in release_alerts(stack, admin, app_id)]
+        assert signals == ["release.recovered", "release.unhealthy"]  # newest first
+
+
+def test_release_signals_are_not_filtered_by_event_types(stack: Any) -> None:
+    from fleetreport.alerts.rules import AlertRules
+
+    rules = AlertRules(signals=["release.unhealthy"], types=["update_failure"])
+    assert rules.wants("release.unhealthy", "")
+    assert not rules.wants("release.recovered", "")
+
+
+def test_a_device_days_three_beacons_in_three_containers_make_one_write(stack: Any) -> None:
+    """SPEC §9 W4: a device-day's beacons together ≤ 1.5 WCU. Three beacons, each on a container that
+    has not seen the device: one device-item write, reads for the others, no beacon-limit write."""
+    from fleetreport.storage.aws import dynamodb
+
+    _, key = make_app(stack)
+    calls: list[str] = []
+    events = dynamodb().meta.client.meta.events
+
+    def record(params: Any, model: Any, **_: Any) -> None:
+        calls.append(f"{model.name} {params.get('TableName', '')}")
+
+    headers = {"Authorization": f"Bearer {key}", "X-Device-ID": "w4-device"}
+    events.register("provide-client-params.dynamodb", record, unique_id="w4-count")
+    try:
+        with clock_at(NOON):
+            for _ in range(3):
+                use_day_memory(DayMemory())
+                use_beacon_counts(BeaconCounts())
+                # straight to the function: the stream consumer's writes are not the beacon's
+                answer = stack.invoker.http("POST", "/reports/beacon", headers=headers, body=beacon_body())
+                assert answer.status == 204
+    finally:
+        events.unregister("provide-client-params.dynamodb", unique_id="w4-count")
+    writes = [c for c in calls if c.split()[0] in ("UpdateItem", "PutItem", "TransactWriteItems")]
+    assert writes == [f"UpdateItem {stack.name('ReleasesTable')}"]
+    assert calls.count(f"GetItem {stack.name('ReleasesTable')}") == 3  # eventually consistent reads

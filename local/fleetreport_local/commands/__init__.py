@@ -22,7 +22,16 @@ import argparse
 import importlib
 from typing import Any
 
-COMMAND_MODULES: tuple[str, ...] = ("apps", "keys", "send", "rollup", "groups", "compliance", "alerts")
+COMMAND_MODULES: tuple[str, ...] = (
+    "apps",
+    "keys",
+    "send",
+    "rollup",
+    "groups",
+    "compliance",
+    "alerts",
+    "releases",
+)
 
 
 def add_stack_arguments(parser: argparse.ArgumentParser) -> None:

@@ -72,7 +72,7 @@ def deliver(envelope: dict[str, Any], post: Post = http_post, now: float | None 
     if found is None:
         return "no_rules"
     rules, secret = found
-    event_type = str(detail["group"]["event"]["type"])
+    event_type = str(detail.get("group", {}).get("event", {}).get("type", ""))  # "" for release signals
     settings = get_settings()
     url = rules.webhook_url
     if not url or not rules.wants(str(detail["signal"]), event_type):
@@ -158,7 +158,8 @@ def _throttle(detail: dict[str, Any], minutes: int, now: float) -> bool:
     the first attempt: a signal whose receiver is down still holds it."""
     if minutes <= 0:
         return True
-    key = f"THROTTLE#{detail['app']['id']}#{detail['group']['hash']}#{detail['signal']}"
+    about = detail["group"]["hash"] if "group" in detail else f"release:{detail['release']['version']}"
+    key = f"THROTTLE#{detail['app']['id']}#{about}#{detail['signal']}"
     try:
         _alerts().put_item(
             Item={

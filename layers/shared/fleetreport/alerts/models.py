@@ -12,7 +12,16 @@ GROUP_NEW = "group.new"
 GROUP_REGRESSED = "group.regressed"
 GROUP_SPIKE = "group.spike"
 GROUP_UNMUTED = "group.unmuted"
-SIGNALS: tuple[str, ...] = (GROUP_NEW, GROUP_REGRESSED, GROUP_SPIKE, GROUP_UNMUTED)
+RELEASE_UNHEALTHY = "release.unhealthy"  # SPEC §12: a version's gate turned `halt`
+RELEASE_RECOVERED = "release.recovered"
+SIGNALS: tuple[str, ...] = (
+    GROUP_NEW,
+    GROUP_REGRESSED,
+    GROUP_SPIKE,
+    GROUP_UNMUTED,
+    RELEASE_UNHEALTHY,
+    RELEASE_RECOVERED,
+)
 EVENT_SOURCE = "fleetreport"
 
 
@@ -83,6 +92,8 @@ class Signal:
 
 def summary_text(detail: dict[str, Any]) -> str:
     """One line a human reads in Slack: what happened to which group, and where to look."""
+    if "release" in detail:
+        return release_text(detail)
     group = detail["group"]
     what = {
         GROUP_NEW: "New report group",
@@ -99,5 +110,18 @@ def summary_text(detail: dict[str, Any]) -> str:
         f"[fleetreport] {what}: {app['name']} {app['version']} ({app['channel']}) "
         f"{system['platform']}/{system['arch']} {event['type']}: {event['reason']} "
         f"- {counts.get('total', 0)} reports{extra}"
+    )
+    return f"{text} <{detail['link']}>" if detail.get("link") else text
+
+
+def release_text(detail: dict[str, Any]) -> str:
+    """A release signal's line: which version, its crash-free devices today against the threshold."""
+    release = detail["release"]
+    what = "Release unhealthy (gate: halt)" if detail["signal"] == RELEASE_UNHEALTHY else "Release recovered"
+    text = (
+        f"[fleetreport] {what}: {detail['app']['name']} {release['version']} - "
+        f"{release['crash_free_devices']}% crash-free devices today "
+        f"({release['crashed_devices']} of {release['active_devices']} crashed; "
+        f"threshold {release['threshold']}%)"
     )
     return f"{text} <{detail['link']}>" if detail.get("link") else text

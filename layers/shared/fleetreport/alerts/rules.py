@@ -44,7 +44,8 @@ class AlertRules:
     release_health: ReleaseHealth = field(default_factory=ReleaseHealth)
 
     def wants(self, signal: str, event_type: str) -> bool:
-        return signal in self.signals and (not self.types or event_type in self.types)
+        # release signals (SPEC §12) are about a version, not an event type: `types` does not filter them
+        return signal in self.signals and (not self.types or not event_type or event_type in self.types)
 
     def to_json(self) -> dict[str, Any]:
         return {
