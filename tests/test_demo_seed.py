@@ -12,7 +12,7 @@ from typing import Any
 import boto3
 import pytest
 from fleetreport.rollup import runs
-from fleetreport_local import seed_apps, seed_groups
+from fleetreport_local import seed_apps, seed_groups, seed_releases
 from fleetreport_local.seed_history import dimensions
 from fleetreport_local.seed_story import (
     BAD_RELEASE,
@@ -177,3 +177,86 @@ def test_a_failing_seeder_is_one_error_line_and_the_others_still_run(
     (record,) = caplog.records
     assert record.getMessage() == "seed: seed_broken failed: RuntimeError: no table"
     assert not record.exc_info  # the traceback only when verbose
+
+
+# ---------------------------------------------------------------------- release health (SPEC §12)
+def test_the_fleet_sends_beacons_through_the_bad_releases_whole_story_and_never_in_the_future() -> None:
+    marks = seed_releases.device_marks(NOW)
+    release_day = (NOW - timedelta(days=RELEASE_DAY)).date()
+    bad_days = {mark.at.date() for mark in marks if mark.version == BAD_RELEASE.version}
+    assert bad_days == {release_day + timedelta(days=n) for n in range(RELEASE_DAY + 1)}
+    assert all(mark.at < NOW for mark in marks)
+    assert marks == sorted(marks, key=lambda mark: mark.at)  # a device's days only move forward
+
+
+def test_every_crash_of_the_bad_release_comes_from_one_of_its_devices() -> None:
+    marks = seed_releases.device_marks(NOW)
+    reports, _ = story(NOW)
+    crashes = [mark for mark in marks if mark.crashed]
+    assert [mark.at for mark in crashes] == sorted(r.at for r in reports if r.group is BAD_RELEASE)
+    on_bad = {(mark.device, mark.at.date()) for mark in marks if mark.version == BAD_RELEASE.version}
+    assert all((mark.device, mark.at.date()) in on_bad for mark in crashes)
+
+
+@pytest.fixture(scope="module")
+def releases_seeded(seeded: tuple[Any, list[str]]) -> tuple[Any, str]:
+    """The releases seeder after the groups one (same apps, same module stack); counts come from the
+    ReleasesTable stream, which `stack.http` delivers before it reads."""
+    stack, _ = seeded
+
+    def call(method: str, path: str, body: Any, headers: dict[str, str]) -> tuple[int, Any]:
+        headers = {**headers}
+        if headers.get("Authorization") == "Bearer TOKEN":
+            headers.update(stack.auth(role="admin", owner="demo"))
+        answer = stack.http(method, path, headers=headers, body=json.dumps(body))
+        return answer.status, answer.json()
+
+    ctx = SeedContext(
+        "http://127.0.0.1:3000", None, "demo", "TOKEN", stack.template, boto3.Session(), call=call
+    )  # type: ignore[arg-type]
+    seed_releases.seed(ctx, now=SEEDED_AT)
+    app_id, _ = seed_apps.create_app(ctx, BAD_RELEASE.app)
+    return stack, app_id
+
+
+def release_get(stack: Any, path: str, query: dict[str, str] | None = None) -> Any:
+    answer = stack.http("GET", path, query=query or {}, headers=stack.auth(role="admin", owner="demo"))
+    assert answer.status == 200, answer.json()
+    return answer.json()
+
+
+def test_the_bad_release_gate_halts_the_fix_proceeds_and_the_old_version_lacks_data(
+    releases_seeded: tuple[Any, str],
+) -> None:
+    stack, app_id = releases_seeded
+    gates = {
+        version: release_get(stack, f"/apps/{app_id}/releases/{version}/gate")
+        for version in ("1.4.2", BAD_RELEASE.version, "1.5.1")
+    }
+    bad = gates[BAD_RELEASE.version]
+    assert bad["verdict"] == "halt"
+    assert bad["crashed_devices"] >= seed_releases.CRASHING_NOW  # posted through the API at start-up
+    assert bad["active_devices"] >= seed_releases.GATE["min_devices"]
+    assert gates["1.5.1"]["verdict"] == "proceed"
+    assert gates["1.4.2"]["verdict"] == "insufficient_data"
+
+
+def test_the_releases_answer_counts_each_demo_device_once_per_version_and_day(
+    releases_seeded: tuple[Any, str],
+) -> None:
+    stack, app_id = releases_seeded
+    marks = seed_releases.device_marks(SEEDED_AT)
+    items = {
+        item["version"]: item
+        for item in release_get(stack, f"/apps/{app_id}/releases", {"days": "15"})["items"]
+    }
+    fix = items["1.5.1"]
+    for day in fix["days"]:
+        beacons = {m.device for m in marks if m.version == "1.5.1" and m.at.date().isoformat() == day["date"]}
+        assert day["active_devices"] >= len(beacons)  # the fix's own reports may add devices
+        assert day["crashed_devices"] == 0
+    bad = items[BAD_RELEASE.version]
+    release_day = (SEEDED_AT - timedelta(days=RELEASE_DAY)).date().isoformat()
+    first = next(day for day in bad["days"] if day["date"] == release_day)
+    assert first["crashed_devices"] >= 1 and first["crash_free_devices"] < 99.0
+    assert all(day["active_devices"] >= seed_releases.STRAGGLERS for day in bad["days"][-RELEASE_DAY:])

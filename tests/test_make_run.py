@@ -154,6 +154,24 @@ def test_the_demo_story_has_raised_new_spike_and_regressed_alerts_by_the_first_r
 
 
 @pytest.mark.stack
+def test_the_first_run_shows_a_release_whose_gate_halts_and_one_whose_gate_proceeds(
+    make_run: tuple[subprocess.Popen[bytes], Output, int],
+) -> None:
+    process, output, port = make_run
+    wait_for_port(process, output, port)
+    apps = get(port, "/apps")
+    items = apps["items"] if isinstance(apps, dict) else apps
+    app_id = next(app["id"] for app in items if app["name"] == "desktop-client")
+    verdicts = {
+        version: get(port, f"/apps/{app_id}/releases/{version}/gate")["verdict"]
+        for version in ("1.5.0", "1.5.1")
+    }
+    assert verdicts == {"1.5.0": "halt", "1.5.1": "proceed"}
+    versions = [item["version"] for item in get(port, f"/apps/{app_id}/releases")["items"]]
+    assert {"1.4.2", "1.5.0", "1.5.1"} <= set(versions)
+
+
+@pytest.mark.stack
 def test_make_run_prints_progress_then_one_banner_and_no_json_logs(
     make_run: tuple[subprocess.Popen[bytes], Output, int],
 ) -> None:

@@ -16,11 +16,12 @@ from fleetreport_local.seeding import SeedContext
 
 log = logging.getLogger("fleetreport.local.seed")
 
-SEEDERS = ("seed_apps", "seed_groups", "seed_compliance", "seed_rollups")
+SEEDERS = ("seed_apps", "seed_groups", "seed_releases", "seed_compliance", "seed_rollups")
 # What the progress line says while each seeder runs.
 LABELS = {
     "seed_apps": "demo apps",
     "seed_groups": "report groups (35 days of history)",
+    "seed_releases": "release beacons (15 days)",
     "seed_compliance": "compliance snapshots (120 days)",
     "seed_rollups": "daily rollups",
 }

@@ -54,6 +54,8 @@ log = logging.getLogger("fleetreport.local")
 TENANT = "demo"
 BANNER_TOKEN_TTL = 24 * 3600  # a working day of local development without re-minting
 BANNER_SUB = "demo-admin"  # the seeded triage actions are this operator's too
+STARTUP_STREAM_INTERVAL = 2.0  # seconds between stream polls while the stack starts
+SERVING_STREAM_INTERVAL = 0.1  # and once it serves
 STARTUP_STEPS = 5  # moto, resources, warm functions, streams, listen (plus one per seeder)
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
@@ -115,7 +117,10 @@ class LocalStack:
             sqs=session.client("sqs", endpoint_url=self.aws_endpoint),
         )
         if pump.sources:
-            stream_poller = StreamPoller(pump, self.pool.invoke, interval=0.1)
+            # While seeding, a slow poll: `settle()` delivers every record before the port opens anyway,
+            # and each round costs ~4 requests per mapping that the seeders would wait behind (GIL, moto's
+            # DynamoDB lock). `open()` turns it to 0.1 s.
+            stream_poller = StreamPoller(pump, self.pool.invoke, interval=STARTUP_STREAM_INTERVAL)
             stream_poller.start()
             self.pollers.append(stream_poller)
 
@@ -130,6 +135,9 @@ class LocalStack:
     def open(self) -> None:
         """Listen on the bound port and serve: from here on, requests are answered."""
         self.server.listen()
+        for poller in self.pollers:
+            if isinstance(poller, StreamPoller):
+                poller.interval = SERVING_STREAM_INTERVAL
         self._serving = threading.Thread(
             target=self.server.serve_forever, kwargs={"poll_interval": 0.1}, name="http", daemon=True
         )

@@ -23,30 +23,31 @@ export function sparkline(hourly) {
   );
 }
 
-function barChart(points, keyOf, title, id) {
+function barChart(points, keyOf, title, id, unit = "reports", valueOf = (p) => p.count) {
   const width = 720;
   const height = 160;
-  const top = Math.max(1, peak(points));
+  const counts = points.map((p) => ({ count: valueOf(p) || 0 }));
+  const top = Math.max(1, peak(counts));
   const slot = width / Math.max(1, points.length);
   const bars = points.map((p, i) => {
-    const barHeight = ((p.count || 0) / top) * (height - 20);
+    const barHeight = ((valueOf(p) || 0) / top) * (height - 20);
     return s(
       "rect",
       { x: (i * slot + 1).toFixed(1), y: (height - barHeight).toFixed(1), width: Math.max(1, slot - 2).toFixed(1), height: barHeight.toFixed(1), class: "bar" },
-      s("title", {}, `${keyOf(p)}: ${formatNumber(p.count)}`),
+      s("title", {}, `${keyOf(p)}: ${formatNumber(valueOf(p) || 0)}`),
     );
   });
   const table = h(
     "table",
     { class: "sr-only" },
     h("caption", {}, title),
-    h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "When (UTC)"), h("th", { scope: "col" }, "Reports"))),
-    h("tbody", {}, points.map((p) => h("tr", {}, h("td", {}, keyOf(p)), h("td", { class: "num" }, formatNumber(p.count))))),
+    h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "When (UTC)"), h("th", { scope: "col" }, unit[0].toUpperCase() + unit.slice(1)))),
+    h("tbody", {}, points.map((p) => h("tr", {}, h("td", {}, keyOf(p)), h("td", { class: "num" }, formatNumber(valueOf(p) || 0))))),
   );
   return h(
     "figure",
     { class: "activity-chart", id },
-    h("figcaption", {}, `${title} (${formatNumber(total(points))} reports, busiest ${formatNumber(peak(points))})`),
+    h("figcaption", {}, `${title} (${formatNumber(total(counts))} ${unit}, busiest ${formatNumber(peak(counts))})`),
     s("svg", { viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": title, preserveAspectRatio: "none" }, bars),
     table,
   );
@@ -62,5 +63,9 @@ export function activitySection(activity) {
     h("h2", { id: "activity-title" }, "Activity"),
     barChart(hourly, (p) => `${String(p.hour).slice(0, 13).replace("T", " ")}:00`, "Reports per hour, last 24 hours", "activity-hourly"),
     barChart(daily, (p) => p.day, "Reports per day, last 30 days", "activity-daily"),
+    // Distinct devices per day (SPEC §12); a device reporting on two days counts on both.
+    daily.some((p) => p.devices !== undefined)
+      ? barChart(daily, (p) => p.day, "Devices reporting per day, last 30 days", "activity-devices", "device-days", (p) => p.devices)
+      : null,
   );
 }

@@ -5,6 +5,7 @@ import { field, h, mount, parseQuery } from "./dom.js";
 import { forgetApps } from "./apps.js";
 import { renderGroup, renderGroups } from "./groups.js";
 import { renderAlerts } from "./alerts.js";
+import { renderReleases } from "./releases.js";
 import { renderReport, renderReports } from "./reports.js";
 import { renderTrends } from "./trends.js";
 
@@ -52,6 +53,7 @@ const ROUTES = [
   [/^\/groups\/([a-f0-9]{64})$/, "groups", (view, m, q) => renderGroup(view, m[1], q, ctx)],
   [/^\/trends$/, "trends", (view, m, q) => renderTrends(view, q, ctx)],
   [/^\/alerts$/, "alerts", (view, m, q) => renderAlerts(view, q, ctx)],
+  [/^\/releases$/, "releases", (view, m, q) => renderReleases(view, q, ctx)],
   [/^\/reports$/, "reports", (view, m, q) => renderReports(view, ctx)],
   [/^\/reports\/([A-Za-z0-9_.-]+)$/, "reports", (view, m, q) => renderReport(view, m[1], q, ctx)],
   [/^\/reports\/([A-Za-z0-9_.-]+)\/run$/, "reports", (view, m, q) => renderReport(view, m[1], q, ctx, true)],

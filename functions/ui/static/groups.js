@@ -85,7 +85,7 @@ function filterForm(query, ctx) {
 const td = (label, attrs, ...content) => h("td", { "data-label": label, ...attrs }, h("span", {}, content));
 
 function groupsTable(items) {
-  const headers = ["Status", "App", "Version", "Channel", "Platform", "Event", "Count", "Last 24 h", "Last seen", "First seen", "Details"];
+  const headers = ["Status", "App", "Version", "Channel", "Platform", "Event", "Count", "Devices", "Last 24 h", "Last seen", "First seen", "Details"];
   const head = h(
     "tr",
     {},
@@ -105,6 +105,8 @@ function groupsTable(items) {
       // The event is the link: its text tells the rows apart (the app name repeats).
       td("Event", {}, h("a", { href: groupHref(item) }, item.event?.type, h("br"), h("small", {}, item.event?.reason))),
       td("Count", { class: "num" }, formatNumber(item.stats?.count)),
+      // Distinct devices that reported the group (SPEC §12): how much of the fleet it hits.
+      td("Devices", { class: "num" }, formatNumber(item.stats?.devices ?? "—")),
       td("Last 24 h", {}, sparkline(item.activity?.hourly)),
       td("Last seen", { class: "nowrap" }, formatTime(item.stats?.last_seen)),
       td("First seen", { class: "nowrap" }, formatTime(item.stats?.first_seen)),
@@ -205,6 +207,7 @@ function groupFacts(group) {
       h("h2", { id: "stats-title" }, "Statistics"),
       describe([
         ["Reports", formatNumber(stats.count)],
+        ["Devices affected", formatNumber(stats.devices ?? "—")],
         ["First seen", formatTime(stats.first_seen)],
         ["Last seen", formatTime(stats.last_seen)],
         ["Details stored", formatNumber(stats.details_stored)],
