@@ -15,6 +15,7 @@ from typing import Any
 import boto3
 from compliance_support import change_log, compliance, consumer_created, load
 from fleetreport.compliance.keys import LOG_SHARDS, log_shard_of
+from fleetreport.rollup import first_scan
 from fleetreport.rollup.days import last_closed_day
 from fleetreport.rollup.fanout import MAX_CONTINUATIONS
 from fleetreport.settings import get_settings
@@ -77,6 +78,17 @@ def run_units_until_done(stack: Any, limit: int = 50) -> list[int]:
     raise AssertionError(f"unit unfinished after {limit} deliveries")
 
 
+def walk_first_rollup(stack: Any, limit: int = 50) -> None:
+    """Deliver t1's unit until its first rollup's walk over the consumers is done (it spans units)."""
+    for _ in range(limit):
+        assert stack.invoke("RollupFunction", unit_event("m-walk")) == {"batchItemFailures": []}
+        queued()
+        run = stack.table("RollupsTable").get_item(Key={"pk": "RUN", "sk": "t1"}).get("Item") or {}
+        if "first_day" in run:
+            return
+    raise AssertionError("first rollup walk unfinished")
+
+
 def ends(stack: Any, day: str) -> dict[str, dict[str, Any]]:
     return {
         item["pk"]: item for item in rollup_items(stack) if item["pk"].startswith("ST#") and item["sk"] == day
@@ -137,6 +149,7 @@ def test_each_delivery_reads_about_its_budget_not_the_day(stack: Any, settings_e
 def test_a_late_event_between_deliveries_is_not_lost_in_a_saved_part(stack: Any, settings_env: Any) -> None:
     day, expected = day_of_changes(stack)
     settings_env(ROLLUP_UNIT_ITEMS=str(BUDGET))
+    walk_first_rollup(stack)
     assert stack.invoke("RollupFunction", unit_event("m-first")) == {"batchItemFailures": []}
     assert len(queued()) == 1  # its continuation (dropped: the unit is delivered again below)
     assert [item for item in rollup_items(stack) if item["pk"].startswith("SL#")]  # parts saved
@@ -168,3 +181,40 @@ def test_a_reroll_goes_on_as_a_catch_up_and_a_unit_stops_chaining_at_the_cap(
     answer = stack.invoke("RollupFunction", unit_event("m-last", last))
     assert answer == {"batchItemFailures": [{"itemIdentifier": "m-last"}]}  # SQS retries, then the DLQ
     assert queued() == []
+
+
+def first_scan_of(stack: Any) -> tuple[int, str] | None:
+    """Where t1's first-rollup walk stands: (partition, last consumer read there), None if not walking."""
+    run = stack.table("RollupsTable").get_item(Key={"pk": "RUN", "sk": "t1"}).get("Item") or {}
+    scan = run.get("first_scan")
+    if scan is None:
+        return None
+    return int(scan["shard"]), str((scan.get("after") or {}).get("sk", ""))
+
+
+def test_a_first_rollup_walks_its_consumers_in_budgeted_units_and_a_redelivery_continues(
+    stack: Any, settings_env: Any, monkeypatch: Any
+) -> None:
+    day, expected = day_of_changes(stack)
+    monkeypatch.setattr(first_scan, "PAGE", 2)  # 2 consumers a page: the walk takes many pages
+    settings_env(ROLLUP_UNIT_ITEMS=str(BUDGET))
+    with counting_reads() as counter:
+        assert stack.invoke("RollupFunction", unit_event("m-first")) == {"batchItemFailures": []}
+    overhead = 12  # run state, registries
+    assert counter.items <= BUDGET + 2 * 2 + overhead < 2 * CONSUMERS  # not every consumer at once
+    stopped_at = first_scan_of(stack)
+    assert stopped_at is not None and stopped_at > (0, "")  # the position is saved part-way
+    queued()  # its continuation is dropped: the same unit is delivered again, as SQS would
+    assert stack.invoke("RollupFunction", unit_event("m-first")) == {"batchItemFailures": []}
+    continued = first_scan_of(stack)
+    assert continued is not None and continued > stopped_at  # went on from there, did not restart
+    queued()
+    run_units_until_done(stack)
+    run = stack.table("RollupsTable").get_item(Key={"pk": "RUN", "sk": "t1"})["Item"]
+    assert run["first_day"] == day and "first_scan" not in run
+    by_hand = {key: dict(counts) for key, counts in expected.items()}
+    assert {pk: item["end"] for pk, item in ends(stack, day).items()} == {
+        "ST#t1": by_hand[None],
+        "ST#t1#acme": by_hand["acme"],
+        "ST#t1#globex": by_hand["globex"],
+    }

@@ -17,9 +17,9 @@ from boto3.dynamodb.conditions import Key
 
 from fleetreport.apps.store import TENANTS_PK as APPS_TENANTS_PK
 from fleetreport.compliance import keys as compliance_keys
-from fleetreport.compliance.queries import tenant_consumer_items
 from fleetreport.rollup import runs
 from fleetreport.rollup.days import day_range, last_closed_day, next_day
+from fleetreport.rollup.first_scan import scan_first_day
 from fleetreport.rollup.groups import (
     BY_OWNER_INDEX,
     GroupCounters,
@@ -46,6 +46,7 @@ class TenantPlan:
     groups: list[GroupCounters] | None  # read when the tenant's turn comes (first run: while planning)
     # A requested re-roll of (first, ...) may leave days in this span as stored once they are consistent.
     may_keep: tuple[str, str] | None = None
+    scanning: bool = False  # the first rollup's walk over the consumers is not finished
 
     @property
     def size(self) -> int:
@@ -101,6 +102,8 @@ class Rollup:
         self.progress = progress or (lambda done, total, label: None)
         self._done = 0
         self._total = 0
+        self._walked = 0  # items read by first-rollup walks that finished in this invocation
+        self._walk_stopped = False  # a walk stopped at the budget: its continuation goes on
 
     def run(self, request: RollupRequest) -> dict[str, Any]:
         tenants = list(request.tenants) if request.tenants is not None else self.tenants()
@@ -111,7 +114,9 @@ class Rollup:
             "closed_day": self.closed,
             "complete": all(summary.complete for summary in summaries),
             # a day written or a part of one computed: an unfinished unit may go on at once
-            "progressed": self._done > 0 or (self.budget is not None and self.budget.read > 0),
+            "progressed": self._done > 0
+            or self._walk_stopped
+            or (self.budget is not None and self.budget.read > self._walked),
             "tenants": [summary.as_dict() for summary in summaries],
         }
 
@@ -131,7 +136,11 @@ class Rollup:
                 may_keep = (last, run.last_day)
             runs.mark_dirty(self.rollups, tenant, request.first)  # a crash mid-re-roll leaves it marked
             run = runs.read_run(self.rollups, tenant)
-        start = next_day(run.last_day) if run.last_day else run.first_day or self._first_day(tenant, last)
+        start = next_day(run.last_day) if run.last_day else run.first_day
+        if start is None and run.last_day is None:
+            finished, start = self._first_day(tenant, last)
+            if not finished:  # the walk goes on in the next unit; nothing else is planned before it ends
+                return TenantPlan(tenant, run, [], [], [], scanning=True)
         if start is not None and run.dirty_from is not None:
             start = min(start, run.dirty_from)
         status_end = max(last, run.last_day) if run.last_day else last
@@ -139,33 +148,17 @@ class Rollup:
         groups, group_days = self._plan_groups(tenant, run, last)
         return TenantPlan(tenant, run, status_days, group_days, groups, may_keep)
 
-    def _first_day(self, tenant: str, last: str) -> str | None:
-        """The first rollup's first day, kept in the run state: a unit that stops before its first day
-        is written does not read every consumer again on redelivery."""
-        day = self._first_consumer_day(tenant, last)
-        if day is not None:
+    def _first_day(self, tenant: str, last: str) -> tuple[bool, str | None]:
+        """The first rollup's first day, kept in the run state once found: a walk over every consumer,
+        budgeted and checkpointed (rollup/first_scan.py). (False, None): the walk stopped part-way."""
+        finished, day, read = scan_first_day(self.compliance, self.rollups, tenant, last, self.budget)
+        if finished:
+            self._walked += read  # a finished walk leaves `first_day`, not work to continue
+        else:
+            self._walk_stopped = True
+        if finished and day is not None:
             runs.remember_first_day(self.rollups, tenant, day)
-        return day
-
-    def _first_consumer_day(self, tenant: str, last: str) -> str | None:
-        """First rollup of a tenant: nothing happens before the earliest `created` or snapshot. Costs two
-        reads per consumer, once in the tenant's life (later, a late event marks its day dirty). With
-        consumers that never count (no snapshot), only `last` is rolled, so the state records the run."""
-        earliest = []
-        consumers = list(tenant_consumer_items(self.compliance, tenant, projection("uuid", "created")))
-        for item in consumers:
-            if item.get("created"):
-                earliest.append(item["created"])
-            first = self.compliance.query(
-                KeyConditionExpression=Key("pk").eq(compliance_keys.snapshot_pk(tenant, item["uuid"])),
-                Limit=1,
-                **projection("sk"),
-            ).get("Items", [])
-            if first:
-                earliest.append(first[0]["sk"])
-        if earliest:
-            return min(earliest)[:10]
-        return last if consumers else None
+        return finished, day
 
     def _plan_groups(
         self, tenant: str, run: runs.RunState, last: str
@@ -189,6 +182,9 @@ class Rollup:
     # ------------------------------------------------------------------ execution
     def execute(self, plan: TenantPlan) -> TenantSummary:
         summary = TenantSummary(plan.tenant)
+        if plan.scanning:
+            summary.complete = False
+            return summary
         status = StatusRollup(self.compliance, self.rollups, plan.tenant, run=plan.run, budget=self.budget)
         if self._roll_status(plan, status, summary) and self._roll_groups(plan, summary):
             self._clean(plan, summary)

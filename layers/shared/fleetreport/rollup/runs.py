@@ -102,11 +102,27 @@ def clear_dirty(rollups: Any, tenant: str, seen_version: int) -> bool:
 
 
 def remember_first_day(rollups: Any, tenant: str, day: str) -> None:
-    """Keep what a first rollup found (a read of every consumer) for its redeliveries."""
+    """Keep what a first rollup found (a read of every consumer) for its redeliveries; the walk's
+    checkpoint is done with."""
     rollups.update_item(
         Key=run_key(tenant),
-        UpdateExpression="SET first_day = :day",
+        UpdateExpression="SET first_day = :day REMOVE first_scan",
         ExpressionAttributeValues={":day": day},
+    )
+
+
+def read_first_scan(rollups: Any, tenant: str) -> dict[str, Any] | None:
+    """The first rollup's walk position (rollup/first_scan.py), or None when it has not started."""
+    item = rollups.get_item(Key=run_key(tenant), ConsistentRead=True, ProjectionExpression="first_scan")
+    found: dict[str, Any] | None = (item.get("Item") or {}).get("first_scan")
+    return found
+
+
+def save_first_scan(rollups: Any, tenant: str, scan: dict[str, Any]) -> None:
+    rollups.update_item(
+        Key=run_key(tenant),
+        UpdateExpression="SET first_scan = :scan",
+        ExpressionAttributeValues={":scan": scan},
     )
 
 
