@@ -239,6 +239,8 @@ def test_the_bad_release_gate_halts_the_fix_proceeds_and_the_old_version_lacks_d
     assert bad["active_devices"] >= seed_releases.GATE["min_devices"]
     assert gates["1.5.1"]["verdict"] == "proceed"
     assert gates["1.4.2"]["verdict"] == "insufficient_data"
+    alerts = release_get(stack, "/alerts", {"signal": "release.unhealthy", "limit": "100"})["items"]
+    assert alerts, "the bad release turning halt raised release.unhealthy"
 
 
 def test_the_releases_answer_counts_each_demo_device_once_per_version_and_day(

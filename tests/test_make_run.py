@@ -169,6 +169,8 @@ def test_the_first_run_shows_a_release_whose_gate_halts_and_one_whose_gate_proce
     assert verdicts == {"1.5.0": "halt", "1.5.1": "proceed"}
     versions = [item["version"] for item in get(port, f"/apps/{app_id}/releases")["items"]]
     assert {"1.4.2", "1.5.0", "1.5.1"} <= set(versions)
+    unhealthy = get(port, "/alerts?signal=release.unhealthy&limit=100")["items"]
+    assert unhealthy and all('"1.5.0"' in json.dumps(alert) for alert in unhealthy)  # the bad release only
 
 
 @pytest.mark.stack

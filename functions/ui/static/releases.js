@@ -51,7 +51,7 @@ export function percentScale(values) {
 
 function drawLines(width, days, lines, title) {
   const height = 260;
-  const margin = { top: 12, right: 12, bottom: 32, left: 52 };
+  const margin = { top: 12, right: 24, bottom: 32, left: 52 }; // room for the last day label
   const plotW = Math.max(10, width - margin.left - margin.right);
   const plotH = height - margin.top - margin.bottom;
   const values = lines.flatMap((line) => line.points.filter((p) => p !== null));
