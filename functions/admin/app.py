@@ -21,17 +21,10 @@ from fleetreport.apps.openapi import (
     as_dict,
 )
 from fleetreport.auth.jwt import authenticate
-from fleetreport.http import (
-    api_handler,
-    authenticate_before_validation,
-    json_body,
-    json_response,
-    make_resolver,
-)
+from fleetreport.http import api_handler, json_body, json_response, make_resolver
 from fleetreport.storage.aws import dynamodb
 
-app = make_resolver()
-authenticate_before_validation(app, authenticate)
+app = make_resolver(authenticate)  # every route: the JWT is checked before the request's shape
 dynamodb()  # the client is built during init, not on the first request
 
 

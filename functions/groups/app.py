@@ -11,11 +11,10 @@ from fleetreport.errors import NotFound
 from fleetreport.groups import lookup, openapi, query, triage
 from fleetreport.groups.activity import parse_activity
 from fleetreport.groups.answers import BlobList
-from fleetreport.http import api_handler, authenticate_before_validation, json_response, make_resolver
+from fleetreport.http import api_handler, json_response, make_resolver
 from fleetreport.settings import get_settings
 from fleetreport.storage.aws import dynamodb, s3
 
-app = make_resolver()
 dynamodb()
 # The S3 client is the costliest to build and only blob lists and deletes need it: built on
 # first use, or before the SnapStart snapshot on AWS (bench/RESULTS.md, cold start notes).
@@ -29,7 +28,7 @@ def authenticated(headers: Any) -> Principal:
     return authenticate(headers)
 
 
-authenticate_before_validation(app, authenticated)
+app = make_resolver(authenticated)  # every route: checked before the request's shape
 
 Text = Annotated[str | None, Query()]
 

@@ -8,12 +8,15 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.middlewares.openapi_validation import (
+    OpenAPIRequestValidationMiddleware,
+)
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.logging import correlation_paths
 from botocore.exceptions import BotoCoreError, ClientError
 
 from fleetreport import jsontext
-from fleetreport.errors import DomainError, TemporarilyUnavailable
+from fleetreport.errors import BadRequest, DomainError, TemporarilyUnavailable
 
 logger = Logger()
 metrics = Metrics()
@@ -51,10 +54,16 @@ def is_transient(error: ClientError) -> bool:
     return error.response.get("Error", {}).get("Code", "") in TRANSIENT_ERROR_CODES
 
 
-def make_resolver() -> APIGatewayHttpResolver:
-    """A resolver whose errors all come back as `{"error": ...}` bodies with the right status."""
-    # Bodies Powertools validates are parsed by jsontext too: a lone surrogate is a JSON error (a 400).
+def make_resolver(authenticate: Callable[[Any], Any] | None = None) -> APIGatewayHttpResolver:
+    """A resolver whose errors all come back as `{"error": ...}` bodies with the right status.
+
+    `authenticate` (for functions whose every route is behind it) runs before Powertools' request
+    validation, so an anonymous caller is refused (401) before anything looks at the request's shape:
+    what a request should look like is no business of a caller we do not know."""
     app = APIGatewayHttpResolver(enable_validation=True, json_body_deserializer=jsontext.loads)
+    # Powertools runs its request validation before any middleware of ours (api_gateway.py,
+    # `_build_middleware_stack`): the one place to put authentication and our body reader first.
+    app._request_validation_middleware = AuthenticatedValidation(authenticate)
 
     @app.exception_handler(DomainError)
     def _domain_error(error: DomainError) -> Response:
@@ -66,8 +75,7 @@ def make_resolver() -> APIGatewayHttpResolver:
 
     @app.exception_handler([RecursionError, UnicodeDecodeError])
     def _unreadable_body(error: Exception) -> Response:
-        # A body nested too deep or not UTF-8 text: Powertools' validation decodes and parses bodies
-        # before our routes run, and lets these through as if they were server errors.
+        # A route reading `decoded_body` of a body that is not UTF-8 text.
         return json_response(400, {"error": "invalid request body"})
 
     @app.exception_handler(ClientError)
@@ -100,19 +108,36 @@ def invalid_input_message(error: Exception) -> str:
     return "invalid request body"
 
 
-def authenticate_before_validation(app: APIGatewayHttpResolver, authenticate: Callable[[Any], Any]) -> None:
-    """For routes whose parameters or bodies Powertools validates before the route runs: a request that
-    fails that validation is answered as `authenticate` refuses it (401) when it is not authenticated (an
-    anonymous caller learns nothing about what a request should look like), else 400 `invalid query`
-    or `invalid request body`."""
+class AuthenticatedValidation(OpenAPIRequestValidationMiddleware):
+    """Powertools' request validation, with authentication first and bodies read by `read_json_body`.
 
-    @app.exception_handler([RequestValidationError, RecursionError, UnicodeDecodeError])
-    def _invalid_input(error: Exception) -> Response:
-        try:
-            authenticate(app.current_event.headers)
-        except DomainError as refusal:
-            return error_response(refusal)
-        return json_response(400, {"error": invalid_input_message(error)})
+    Powertools reads a declared body by its Content-Type: 415 with its own body for text/plain, a
+    `ValueError` (a 500) for multipart without a boundary or a JSON integer of 5,001 digits (Python's
+    int-string limit), and all of it before the route could authenticate. Here the body is JSON
+    whatever the Content-Type says, as on the routes that read their bodies themselves."""
+
+    def __init__(self, authenticate: Callable[[Any], Any] | None) -> None:
+        super().__init__()
+        self.authenticate = authenticate
+
+    def handler(self, app: Any, next_middleware: Any) -> Response:
+        if self.authenticate is not None:
+            self.authenticate(app.current_event.headers)  # a DomainError: its 401 (or 404) answer
+        return super().handler(app, next_middleware)
+
+    def _get_body(self, app: Any) -> Any:
+        return read_json_body(app.current_event)
+
+
+def read_json_body(event: Any) -> Any:
+    """The request body as JSON (None when empty), whatever its Content-Type; 400 `invalid request
+    body` for anything else: not base64, not UTF-8, not JSON, nested too deep, an integer past
+    Python's digit limit, a lone surrogate."""
+    try:
+        raw = event.decoded_body
+        return None if raw is None or raw == "" else jsontext.loads(raw)
+    except (ValueError, RecursionError):  # UnicodeDecodeError, binascii.Error, JSONDecodeError too
+        raise BadRequest("invalid request body") from None
 
 
 def api_handler(app: APIGatewayHttpResolver) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
