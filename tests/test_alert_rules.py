@@ -17,6 +17,9 @@ RULES = {
 }
 
 
+DEFAULT_HEALTH = {"release_health": {"threshold": 99.0, "min_devices": 250}}  # SPEC §12 defaults
+
+
 def admin(stack: Any, owner: str = "t1") -> dict[str, str]:
     return stack.auth(role="admin", owner=owner)
 
@@ -41,12 +44,18 @@ def test_first_put_answers_the_rules_and_the_secret_once(stack: Any) -> None:
     assert first.status == 200, first.text
     body = first.json()
     assert SECRET.match(body.pop("webhook_secret"))
-    assert body == {"app_id": app_id, **RULES, "configured": True}
+    assert body == {"app_id": app_id, **RULES, **DEFAULT_HEALTH, "configured": True}
     again = put(stack, admin(stack), app_id, {**RULES, "min_interval_minutes": 5}).json()
     assert "webhook_secret" not in again and again["min_interval_minutes"] == 5
     shown = get(stack, admin(stack), app_id)
     assert shown.status == 200 and "webhook_secret" not in shown.json() and "whsec_" not in shown.text
-    assert shown.json() == {"app_id": app_id, **RULES, "min_interval_minutes": 5, "configured": True}
+    assert shown.json() == {
+        "app_id": app_id,
+        **RULES,
+        **DEFAULT_HEALTH,
+        "min_interval_minutes": 5,
+        "configured": True,
+    }
 
 
 def test_rotate_secret_issues_a_new_one(stack: Any) -> None:
@@ -183,7 +192,8 @@ def test_rules_need_a_jwt(stack: Any) -> None:
     [
         (
             {"signal": "group.boom"},
-            "invalid signal: one of group.new, group.regressed, group.spike, group.unmuted",
+            "invalid signal: one of group.new, group.regressed, group.spike, group.unmuted, "
+            "release.unhealthy, release.recovered",
         ),
         ({"limit": "0"}, "invalid limit: a whole number from 1 to 200"),
         ({"limit": "201"}, "invalid limit: a whole number from 1 to 200"),
