@@ -46,7 +46,11 @@ SNAPSTART_NOTE = (
     "sam local, the first requests while a version is published); they defer only what few "
     "requests or configurations need: cryptography and the JWKS client (RS256/ES256 only), the "
     "Secrets Manager client (JWT_SECRET_ARN only, once per container), the idempotency layer of "
-    "the events function, CSV output, S3 in the groups function (blob lists and deletes)"
+    "the events function, CSV output, S3 in the groups function (blob lists and deletes), the alert "
+    "rules and alert log in the admin function (3 seldom-called routes; preloaded before the SnapStart "
+    "snapshot), and the pydantic schemas of the apps and groups answers (`defer_build`: each is built "
+    "on its route's first answer, so the ingest function, which imports them only for the OpenAPI "
+    "document, never builds them)"
 )
 _HANDLER = """
 import sys, time

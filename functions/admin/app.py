@@ -4,9 +4,8 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
-from fleetreport.alerts import log as alert_log
+from fleetreport import snapstart
 from fleetreport.alerts import openapi as alerts_openapi
-from fleetreport.alerts import rules as alert_rules
 from fleetreport.apps import admin
 from fleetreport.apps.answers import AppList, CreatedApp, RegeneratedKey, ReportKeyList, UpdatedApp
 from fleetreport.apps.openapi import (
@@ -61,10 +60,18 @@ def regenerate_report_key(body: Annotated[RegenerateBody | None, Body()] = None)
     return json_response(200, RegeneratedKey.of(regenerated, key_value).to_json())
 
 
+# The alert rules and the alert log serve three of these routes, seldom called (configuration, the
+# recent-alerts list): imported on their first use, or before the SnapStart snapshot on AWS
+# (docs/performance.md, cold start).
+snapstart.preload("fleetreport.alerts.rules", "fleetreport.alerts.log")
+
+
 @app.get(
     "/apps/<app_id>/alerts", summary="Get an app's alert rules", responses=alerts_openapi.GET_RULES_RESPONSES
 )
 def get_alert_rules(app_id: str) -> Response[Any]:
+    from fleetreport.alerts import rules as alert_rules
+
     principal = authenticate(app.current_event.headers)
     return json_response(200, alert_rules.get_alert_rules(principal, app_id))
 
@@ -76,6 +83,8 @@ def get_alert_rules(app_id: str) -> Response[Any]:
     openapi_extensions=alerts_openapi.RULES_BODY,
 )
 def put_alert_rules(app_id: str) -> Response[Any]:
+    from fleetreport.alerts import rules as alert_rules
+
     principal = authenticate(app.current_event.headers)
     body = json_body(app.current_event.decoded_body)
     return json_response(200, alert_rules.put_alert_rules(principal, app_id, body))
@@ -91,6 +100,8 @@ def list_alerts(
     limit: Text = None,
     cursor: Text = None,
 ) -> Response[Any]:
+    from fleetreport.alerts import log as alert_log
+
     principal = authenticate(app.current_event.headers)
     return json_response(200, alert_log.list_alerts(principal, app_name, signal, limit, cursor))
 

@@ -22,7 +22,9 @@ _TIME: JsonDict = {"format": "date-time"}
 
 
 class _Answer(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    # Schemas are built on a model's first use, not at import: each route builds only its own
+    # answer (docs/performance.md, cold start).
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     def to_json(self) -> dict[str, Any]:
         """The body: fields in declaration order, optional fields left out when unset."""

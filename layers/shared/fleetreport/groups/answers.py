@@ -16,7 +16,9 @@ GROUP_HASH_PATTERN = r"^[a-f0-9]{64}$"
 
 
 class _Answer(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    # Schemas are built on a model's first use, not at import: each route builds only its own
+    # answer (docs/performance.md, cold start).
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     def to_json(self) -> dict[str, Any]:
         return self.model_dump()
