@@ -6,12 +6,11 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from fleetreport import snapstart  # noqa: F401 (registers the SnapStart runtime hooks)
 from fleetreport.auth.jwt import authenticate
-from fleetreport.http import api_handler, authenticate_before_validation, json_response, make_resolver
+from fleetreport.http import api_handler, json_response, make_resolver
 from fleetreport.releases import openapi, reads
 from fleetreport.storage.aws import dynamodb
 
-app = make_resolver()
-authenticate_before_validation(app, authenticate)
+app = make_resolver(authenticate)  # every route: the JWT is checked before the request's shape
 dynamodb()
 
 Text = Annotated[str | None, Query()]

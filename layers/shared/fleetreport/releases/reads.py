@@ -8,19 +8,20 @@ requester's to see (unknown, foreign and not-allowed apps answer 404 alike).
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 
 from boto3.dynamodb.conditions import Key
+from pydantic import StringConstraints
 
+from fleetreport import cursors
 from fleetreport.alerts.rules import read_rules
 from fleetreport.apps.admin import visible_app
 from fleetreport.apps.store import default_store
 from fleetreport.auth.principal import Principal
+from fleetreport.cursors import CursorModel
 from fleetreport.errors import BadRequest, NotFound
 from fleetreport.groups.ingest import valid_field
 from fleetreport.groups.models import format_time, utc_now
@@ -41,7 +42,6 @@ from fleetreport.storage.aws import table
 DEFAULT_DAYS, MAX_DAYS = 14, 90
 DEFAULT_LIMIT, MAX_LIMIT = 20, 100
 _NUMBER = re.compile(r"[0-9]{1,4}")
-_SK = re.compile(r"[0-9A-Za-z.#-]{1,400}")
 
 
 def parse_days(raw: str | None) -> int:
@@ -75,18 +75,18 @@ def parse_version(version: str) -> str:
     return version
 
 
+class ReleaseCursor(CursorModel):
+    """A release list's position: the last returned version's sort key (keys.version_sort_key)."""
+
+    sk: Annotated[str, StringConstraints(pattern=r"^[0-9A-Za-z.#-]{1,400}$")]
+
+
 def encode_cursor(sk: str) -> str:
-    return base64.urlsafe_b64encode(sk.encode()).decode().rstrip("=")
+    return cursors.encode(ReleaseCursor(sk=sk))
 
 
 def decode_cursor(raw: str) -> str:
-    try:
-        sk = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)).decode()
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise BadRequest("invalid cursor") from None
-    if not _SK.fullmatch(sk):
-        raise BadRequest("invalid cursor")
-    return sk
+    return cursors.decode(ReleaseCursor, raw).sk
 
 
 def _app(principal: Principal, app_id: str) -> str:
