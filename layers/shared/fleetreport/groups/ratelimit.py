@@ -23,7 +23,7 @@ this container, which spends them from memory. At W3's 1,540 reports/s the key's
 never admits more than its limit; the price is that units a container leased and did not spend by the
 window's end are lost, so a window may refuse once it has admitted limit - K x (lease - 1) reports
 (K containers; ≤ 5 % at K = 50), and a lease that no longer fits is retried as one unit. Small limits
-(the defaults: 100, 1, 30) keep one exact write per unit (docs/decisions.md, ADR 15).
+(the defaults: 100, 1, 30) keep one exact write per unit (docs/decisions.md, ADR 20).
 """
 
 from __future__ import annotations
