@@ -43,6 +43,7 @@ OPERATOR_DAY = {  # one operator's requests on a working day
     "consumer_status_page": 2,
     "catalog": 2,
     "ui_page": 5,  # the page and its assets
+    "releases_list": 3,  # the Releases page (or an update server asking the gate)
 }
 LIVE_GROUPS_PER_DEVICE = 0.2  # groups alive (seen within retention) per device
 SNAPSHOT_MONTHS = 12  # compliance history kept when the bill is read
@@ -59,6 +60,7 @@ LOG_BYTES_PER_INVOCATION = 1200  # platform START/END/REPORT + one JSON log line
 CUSTOM_METRICS = 15  # metric name x dimension combinations the functions emit
 XRAY_TRACED_PER_SECOND = 1  # default sampling: the first request each second ...
 XRAY_TRACED_SHARE = 0.05  # ... and 5 % of the rest
+BEACON_DAYS = 30  # SPEC §12 reference: each device sends one beacon a day
 ROLLUPS_PER_MONTH = 30  # each closed day is rolled once
 SCHEDULED_RUNS_PER_MONTH = 24 * 30  # the schedule fires hourly (most runs find nothing to roll)
 
@@ -103,12 +105,22 @@ OPERATION_FUNCTION = {
     "consumer_status_page": "RunReportFunction",
     "catalog": "CatalogFunction",
     "ui_page": "UiFunction",
+    "beacon": "IngestFunction",
+    "release_counts_beacon": "ReleaseCountsFunction",
+    "release_counts_new_group": "ReleaseCountsFunction",
+    "release_counts_repeat": "ReleaseCountsFunction",
+    "releases_list": "ReleasesFunction",
 }
 NOT_HTTP = {"events_batch_of_10", "rollup", "alert_delivery"} | {
-    op for op in OPERATION_FUNCTION if op.startswith(("aggregates_", "alerts_"))
+    op for op in OPERATION_FUNCTION if op.startswith(("aggregates_", "alerts_", "release_counts_"))
 }
 # What one invocation of an operation is, for the per-1M column: a report, an event, a request.
-PER = {op: "report" for op in OPERATION_FUNCTION if op.startswith(("ingest", "aggregates_", "alerts_"))}
+PER = {
+    op: "report"
+    for op in OPERATION_FUNCTION
+    if op.startswith(("ingest", "aggregates_", "alerts_", "release_counts_new", "release_counts_rep"))
+}
+PER |= {"beacon": "beacon", "release_counts_beacon": "beacon"}
 PER |= {"events_batch_of_10": "event", "alert_delivery": "alert event"}
 ITEMS_PER_INVOCATION = {"events_batch_of_10": SQS_BATCH}
 
@@ -147,6 +159,13 @@ def monthly_volumes(fleet: Fleet) -> dict[str, float]:
         "alerts_repeat": fleet.reports - new_groups,
         "alert_delivery": fleet.reports * ALERT_EVENTS_PER_REPORT,
         "events_batch_of_10": fleet.events / SQS_BATCH,
+        # SPEC §12: one beacon per device a day; its device-day mark is one record on the releases
+        # stream. A report marks its device too: priced as if every report were its device's first of
+        # the day (one record each; conservative, as the groups stream's consumers are priced).
+        "beacon": fleet.devices * BEACON_DAYS,
+        "release_counts_beacon": fleet.devices * BEACON_DAYS,
+        "release_counts_new_group": new_groups,
+        "release_counts_repeat": fleet.reports - new_groups,
     }
     for operation, per_day in OPERATOR_DAY.items():
         volumes[operation] = fleet.operators * WORKING_DAYS * per_day

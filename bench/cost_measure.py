@@ -103,7 +103,11 @@ class Bench:
     def pump_streams(self, suffix: str, run: Callable[[str, Callable[[], Any]], None]) -> None:
         """Deliver the groups stream's pending records to its consumers, each delivery costed as
         `<function>_<suffix>`; then the alert events on the delivery queue to AlertDeliveryFunction."""
-        names = {"AggregatesFunction": "aggregates", "AlertsFunction": "alerts"}
+        names = {
+            "AggregatesFunction": "aggregates",
+            "AlertsFunction": "alerts",
+            "ReleaseCountsFunction": "release_counts",
+        }
 
         def invoke(function: str, event: dict[str, Any]) -> Any:
             answer: list[Any] = []
@@ -154,6 +158,17 @@ def _ingest_event(key: str, index: int, details: bool, device: str | None = None
     return event
 
 
+def _beacon_event(key: str, index: int) -> dict[str, Any]:
+    """A device's beacon (SPEC §12): its device-day mark is new, so the releases stream gets a record."""
+    event = _sample("ingest_beacon.json")
+    event["headers"]["authorization"] = f"Bearer {key}"
+    event["headers"]["x-device-id"] = f"beacon-device-{index}"
+    body = json.loads(event["body"])
+    body["application"]["name"] = "Agent"
+    event["body"] = json.dumps(body)
+    return event
+
+
 def _sqs_batch(index: int, size: int = 10) -> dict[str, Any]:
     batch = _sample("events_sqs_batch.json")
     record = batch["Records"][0]
@@ -178,6 +193,7 @@ def measure(repeat: int) -> dict[str, Any]:
         http = bench.invoker.http
         created = http("POST", "/apps", headers=bench.admin, body={"name": "Agent", "reports": True})
         key = json.loads(created.text)["report_key"]
+        app_id = json.loads(created.text)["id"]
         ops: dict[str, list[dict[str, float]]] = {}
 
         def run(name: str, action: Callable[[], Any]) -> None:
@@ -198,6 +214,8 @@ def measure(repeat: int) -> dict[str, Any]:
             )
             bench.pump_streams("new_group", run)
             run("events_batch_of_10", lambda i=i: bench.invoker.invoke("events", _sqs_batch(i)))
+            run("beacon", lambda i=i: bench.invoker.invoke("ingest", _beacon_event(key, i)))
+            bench.pump_streams("beacon", run)  # the device-day mark's record to the release counts
         group = json.loads(http("GET", "/reports/groups", headers=bench.admin).text)["items"][0]["group_hash"]
         for _ in range(repeat):
             run("list_groups", lambda: http("GET", "/reports/groups", headers=bench.admin))
@@ -226,6 +244,7 @@ def measure(repeat: int) -> dict[str, Any]:
                 ),
             )
             run("catalog", lambda: http("GET", "/reports", headers=bench.admin))
+            run("releases_list", lambda: http("GET", f"/apps/{app_id}/releases", headers=bench.admin))
             run("ui_page", lambda: bench.invoker.invoke("ui", _sample("ui_index.json")))
         changes = repeat * 10
         day = json.loads(json.loads(_sqs_batch(0)["Records"][0]["body"])["entity"])["status"]["date"][:10]
