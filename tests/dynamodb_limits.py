@@ -89,7 +89,10 @@ def _key_attributes(table: str, attributes: dict[str, Any]) -> None:
 def _key_value(value: dict[str, Any], is_sort: bool, name: str) -> None:
     ((kind, raw),) = value.items()
     if kind == "S":
-        size = len(raw.encode("utf-8"))
+        try:
+            size = len(raw.encode("utf-8"))
+        except UnicodeEncodeError:  # DynamoDB takes UTF-8 text: a lone surrogate is not
+            raise Refused(f"One or more parameter values were invalid: {name} is not valid UTF-8") from None
     elif kind == "B":
         size = len(base64.b64decode(raw))
     else:

@@ -222,6 +222,7 @@ OVERSIZED_BODY_ANSWERS: dict[str, tuple[int, dict[str, str]]] = {
     "POST /events": (400, {"error": "events: at most 100 events per request"}),
     "POST /report-keys/regenerate": (404, {"error": "app not found"}),
     "POST /reports/ingest": (413, {"error": "request body too large"}),
+    "POST /reports/beacon": (413, {"error": "request body too large"}),
 }
 
 
@@ -501,7 +502,7 @@ def test_a_trailing_newline_fails_the_alerts_cursor_check() -> None:
     from fleetreport.errors import BadRequest
 
     sk = "2026-05-20T10:00:00.000Z#" + "0" * 32
-    encode = lambda text: base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")  # noqa: E731
+    encode = lambda text: base64.urlsafe_b64encode(json.dumps({"sk": text}).encode()).decode().rstrip("=")  # noqa: E731
     assert decode_cursor(encode(sk)) == sk
     with pytest.raises(BadRequest):
         decode_cursor(encode(sk + "\n"))

@@ -91,7 +91,10 @@ def value_problem(value: Any) -> str | None:
 def key_problem(value: Any, *, sort_key: bool = False) -> str | None:
     """Why DynamoDB would refuse `value` as a table's or an index's key value, or None."""
     if isinstance(value, str):
-        size = len(value.encode("utf-8", "surrogatepass"))
+        try:
+            size = len(value.encode("utf-8"))
+        except UnicodeEncodeError:  # a lone surrogate: no stored key holds one (bodies refuse them)
+            return "not valid text"
     elif isinstance(value, (bytes, bytearray)):
         size = len(value)
     else:
