@@ -43,6 +43,9 @@ def _environment() -> None:
             "AWS_DEFAULT_REGION": "us-east-1",
             "POWERTOOLS_METRICS_DISABLED": "true",
             "POWERTOOLS_METRICS_NAMESPACE": "fleetreport",
+            # before any import: a Logger reads its level when created, and the local stack's modules
+            # create theirs as they are imported (100k INFO lines would time the logger, not the model)
+            "POWERTOOLS_LOG_LEVEL": "ERROR",
         }
     )
     os.environ.pop("AWS_ENDPOINT_URL", None)
