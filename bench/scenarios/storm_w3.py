@@ -87,6 +87,46 @@ def busy_fleet(rate: float, groups: int, seconds: float, containers: int) -> dic
     }
 
 
+def draws(rate: float, groups: int, seconds: float) -> Any:
+    """W3's reports as (arrival s, group rank - 1, with details, device number), seeded: the trace
+    every W3 run replays, and the one `index_moves` measures."""
+    rng = random.Random(20261203)
+    cumulative = list(accumulate(1 / (rank**ZIPF_S) for rank in range(1, groups + 1)))
+    for index in range(int(rate * seconds)):
+        arrival = (index + rng.random()) / rate
+        group = bisect.bisect_left(cumulative, rng.random() * cumulative[-1])
+        yield arrival, group, rng.random() < DETAILS_SHARE, rng.randrange(DEVICES)
+
+
+def index_moves(rate: float, groups: int, seconds: float, buckets: list[int]) -> dict[str, Any]:
+    """How often W3's trace would move an index entry keyed on `last_seen` cut to a bucket of B s:
+    a group's entry moves on its first report in each bucket (phases ignored: the mean is the same).
+    Measured from the trace itself, per owner (one partition key) and per app (group % APPS)."""
+    firsts: dict[int, set[tuple[int, int]]] = {bucket: set() for bucket in buckets}
+    per_app: dict[int, Counter[int]] = {bucket: Counter() for bucket in buckets}
+    reports = 0
+    for arrival, group, _, _ in draws(rate, groups, seconds):
+        reports += 1
+        for bucket in buckets:
+            pair = (group, int(arrival // bucket))
+            if pair not in firsts[bucket]:
+                firsts[bucket].add(pair)
+                per_app[bucket][group % APPS] += 1
+    return {
+        "rate": rate,
+        "groups": groups,
+        "seconds": seconds,
+        "reports": reports,
+        "moves_per_s": {
+            str(bucket): {
+                "owner": round(len(firsts[bucket]) / seconds, 1),
+                "busiest_app": round(max(per_app[bucket].values()) / seconds, 1),
+            }
+            for bucket in buckets
+        },
+    }
+
+
 def _requests(
     rate: float,
     groups: int,
@@ -98,9 +138,6 @@ def _requests(
     """Reports at `rate` with the operators' listings merged in by arrival; `sent` notes each one."""
     from fleetreport_local.apigw import http_api_event
 
-    rng = random.Random(20261203)
-    cumulative = list(accumulate(1 / (rank**ZIPF_S) for rank in range(1, groups + 1)))
-    reports = int(rate * seconds)
     listings = sorted(
         (operator * OPERATOR_EVERY_S / OPERATORS + turn * OPERATOR_EVERY_S, operator, turn)
         for operator in range(OPERATORS)
@@ -108,8 +145,7 @@ def _requests(
     )
     listings = [entry for entry in listings if entry[0] < seconds]
     auth = {"Authorization": f"Bearer {token}"}
-    for index in range(reports):
-        arrival = (index + rng.random()) / rate
+    for arrival, group, details, device in draws(rate, groups, seconds):
         while listings and listings[0][0] <= arrival:
             at, operator, turn = listings.pop(0)
             query = {"limit": "50"} if turn % 2 == 0 else {"app": apps[operator % APPS][1], "limit": "50"}
@@ -118,16 +154,15 @@ def _requests(
                 "GET", "/reports/groups", route_key="GET /reports/groups", headers=auth, query=query
             )
             yield at, event, "GroupsFunction"
-        group = bisect.bisect_left(cumulative, rng.random() * cumulative[-1])
         app_id, app_name, key = apps[group % APPS]
         body: dict[str, Any] = {
             "application": {"name": app_name, "version": "7.1.0", "channel": "stable"},
             "system": {"platform": "windows", "arch": "amd64"},
             "event": {"type": "crash", "reason": f"reason-{group}"},
         }
-        if rng.random() < DETAILS_SHARE:
+        if details:
             body["details"] = _DETAILS
-        headers = {"Authorization": f"Bearer {key}", "X-Device-ID": f"device-{rng.randrange(DEVICES):08d}"}
+        headers = {"Authorization": f"Bearer {key}", "X-Device-ID": f"device-{device:08d}"}
         sent.append(app_id)
         event = http_api_event(
             "POST",
@@ -158,3 +193,20 @@ def _counts(table_name: str) -> dict[tuple[str, str], int]:
             attrs = item.attrs
             counts[(str(attrs["app_id"].value), str(attrs["group_hash"].value))] = int(attrs["count"].value)
     return counts
+
+
+if __name__ == "__main__":
+    import argparse
+    import sys
+
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.scenarios.storm_w3",
+        description="index moves W3's trace would make per bucket size",
+    )
+    parser.add_argument("--rate", type=float, default=1_540)
+    parser.add_argument("--groups", type=int, default=200_000)
+    parser.add_argument("--seconds", type=float, default=3_600)
+    parser.add_argument("--buckets", type=int, nargs="+", default=[1, 60, 900, 3_600])
+    arguments = parser.parse_args()
+    json.dump(index_moves(arguments.rate, arguments.groups, arguments.seconds, arguments.buckets), sys.stdout)
+    print()
