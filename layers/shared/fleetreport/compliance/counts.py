@@ -75,6 +75,15 @@ class Counted:
         attribute = f"{STATUS_PREFIX}{self.status}"
         return [(None, attribute)] + ([(self.owner_key, attribute)] if self.owner_key else [])
 
+    def with_snapshot(self, sort_key: str, status: str, owner_key: str | None) -> Counted:
+        """After a snapshot: counted under it unless it counts under a greater sort key already."""
+        if sort_key <= self.sort_key:
+            return self  # an older snapshot arriving late changes nothing now
+        return Counted(sort_key, status.lower(), owner_key or "", self.deleted)
+
+    def with_deletion(self) -> Counted:
+        return Counted(self.sort_key, self.status, self.owner_key, True)
+
     def attributes(self) -> dict[str, Any]:
         """The consumer item's `cnt_*` attributes for this state."""
         return {
