@@ -9,8 +9,9 @@ window, default limits, through `POST /reports/ingest`. Exact when the group's c
 reports answered 202 (each counted once, none of the 429s).
 W2 compliance burst: consumers of one tenant (each already counted `valid`) get an `invalid` snapshot,
 sent through the compliance queue (SQS event source: batches of 10, visibility 180 s, 5 receives,
-then the DLQ). Exact when the maintained status counts equal a recount of every consumer's newest
-snapshot, and nothing was dead-lettered.
+then the DLQ); ComplianceTable's stream is delivered to ComplianceCountsFunction every simulated
+second, every fifth batch twice (a retried batch). Exact when the maintained status counts equal a
+recount of every consumer's newest snapshot, and nothing was dead-lettered.
 W3 busy fleet: one owner with 5 apps and 10,000,000 devices at ≈ 1,540 reports/s spread over 200,000
 groups (Zipf, s = 1.1), 1 % with details, 20 operators listing; the per-key limit at 100,000 a minute.
 Exact when every group's count equals the reports answered 202 for it.
@@ -120,7 +121,7 @@ def crash_storm(devices: int, seconds: float, containers: int) -> dict[str, Any]
     }
 
 
-def compliance_burst(consumers: int, seconds: float, containers: int) -> dict[str, Any]:
+def compliance_burst(consumers: int, seconds: float, containers: int, redeliver_every: int = 5) -> dict[str, Any]:
     template, session, client = _stack()
     from fleetreport.compliance.counts import status_counts_at
     from fleetreport.compliance.timefmt import to_storage
@@ -148,8 +149,8 @@ def compliance_burst(consumers: int, seconds: float, containers: int) -> dict[st
         )
     undo = model.install(session, client)
     # The status counts follow ComplianceTable's stream (ADR 26): its mapping runs in the model too,
-    # every fifth batch delivered twice; its cost is the events'.
-    streams = StreamFeed(model, _unmetered_pump(template), window_s=1.0, redeliver_every=5)
+    # every `redeliver_every`-th batch delivered twice; its cost is the events'.
+    streams = StreamFeed(model, _unmetered_pump(template), window_s=1.0, redeliver_every=redeliver_every)
     wall = time.perf_counter()
     try:
         with model.meter.window() as usage:
@@ -289,6 +290,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--groups", type=int, default=200_000, help="W3: groups the reports spread over")
     parser.add_argument("--seconds", type=float)
     parser.add_argument("--containers", type=int)
+    parser.add_argument("--redeliver-every", type=int, default=5, help="W2: every n-th stream batch twice")
     args = parser.parse_args(argv)
     if args.workload == "W1":
         return answer_in_model(lambda: crash_storm(args.devices, args.seconds or 60, args.containers or 50))
@@ -299,7 +301,9 @@ def main(argv: list[str] | None = None) -> int:
             lambda: busy_fleet(args.rate, args.groups, args.seconds or 60, args.containers or 100)
         )
     return answer_in_model(
-        lambda: compliance_burst(args.consumers, args.seconds or 300, args.containers or 20)
+        lambda: compliance_burst(
+            args.consumers, args.seconds or 300, args.containers or 20, args.redeliver_every
+        )
     )
 
 
