@@ -96,7 +96,9 @@ def recent(minutes: int) -> str:
     return to_storage(datetime.now(UTC) - timedelta(minutes=minutes))
 
 
-def test_a_status_change_makes_no_transaction_and_writes_no_counts_item_on_the_events_path(stack: Any) -> None:
+def test_a_status_change_makes_no_transaction_and_writes_no_counts_item_on_the_events_path(
+    stack: Any,
+) -> None:
     with calls_of(dynamodb().meta.client) as calls:
         store(stack, [compliance("c-1", recent(5), "valid"), compliance("c-1", recent(4), "invalid")])
     assert "TransactWriteItems" not in calls

@@ -44,7 +44,9 @@ def test_crash_storm_refuses_from_memory_and_counts_every_accepted_report_once()
 
 def test_compliance_burst_keeps_exact_counts_from_the_stream_under_redelivered_batches() -> None:
     # 200 consumers in 0.6 s (W2's rate), every counts stream batch delivered twice.
-    result = storm("W2", "--consumers", "200", "--seconds", "0.6", "--containers", "8", "--redeliver-every", "1")
+    result = storm(
+        "W2", "--consumers", "200", "--seconds", "0.6", "--containers", "8", "--redeliver-every", "1"
+    )
     assert result["counts"] == result["recount"] == {"invalid": 200}
     assert result["exact"] and result["dead_lettered"] == 0
     assert result["stream_batches"] >= 1 and result["stream_batches_redelivered"] == result["stream_batches"]

@@ -14,7 +14,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-
 from bench.compliance_data import compliance_items, plan_consumer, status_rollups
 from bench.generate import Clock, run_state, tenants_with_apps
 from bench.measure import Cost

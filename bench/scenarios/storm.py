@@ -121,7 +121,9 @@ def crash_storm(devices: int, seconds: float, containers: int) -> dict[str, Any]
     }
 
 
-def compliance_burst(consumers: int, seconds: float, containers: int, redeliver_every: int = 5) -> dict[str, Any]:
+def compliance_burst(
+    consumers: int, seconds: float, containers: int, redeliver_every: int = 5
+) -> dict[str, Any]:
     template, session, client = _stack()
     from fleetreport.compliance.counts import status_counts_at
     from fleetreport.compliance.timefmt import to_storage

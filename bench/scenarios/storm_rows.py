@@ -172,7 +172,9 @@ def w2_detail(result: dict[str, Any]) -> str:
 
 def w2_rows(result: dict[str, Any], consumers: int, seconds: float, window: str) -> list[Row]:
     """The `capacity W2 …` and `WCU per compliance event (W2)` rows of one W2 run's answer."""
-    figure = f"compliance burst ({consumers:,} consumers of one tenant in {seconds:g} s, {window}, queue, K = 20)"
+    figure = (
+        f"compliance burst ({consumers:,} consumers of one tenant in {seconds:g} s, {window}, queue, K = 20)"
+    )
     return [
         _capacity_row("W2", figure, result, w2_detail(result)),
         _per_operation_row("WCU per compliance event (W2)", "compliance event", [("W2", result)]),

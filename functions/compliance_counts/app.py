@@ -22,6 +22,10 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     metrics.add_metric(name="StatusCountItemsUpdated", unit=MetricUnit.Count, value=outcome.count_items)
     logger.info(
         "compliance stream batch",
-        extra={"records": outcome.records, "count_items": outcome.count_items, "duplicates": outcome.duplicates},
+        extra={
+            "records": outcome.records,
+            "count_items": outcome.count_items,
+            "duplicates": outcome.duplicates,
+        },
     )
     return {}

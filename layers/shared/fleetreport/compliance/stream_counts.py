@@ -49,7 +49,9 @@ def tenant_of(pk: str) -> str | None:
     return pk[2:].rsplit("#C@", 1)[0]
 
 
-def sum_moves(records: Iterable[tuple[Mapping[str, Any], Mapping[str, Any] | None, Mapping[str, Any] | None]]) -> Summed:
+def sum_moves(
+    records: Iterable[tuple[Mapping[str, Any], Mapping[str, Any] | None, Mapping[str, Any] | None]],
+) -> Summed:
     """Sum the moves of (keys, old image, new image) records per counts item."""
     summed: Summed = {}
     for item_keys, old, new in records:
@@ -61,7 +63,9 @@ def sum_moves(records: Iterable[tuple[Mapping[str, Any], Mapping[str, Any] | Non
     return {place: adds for place, adds in summed.items() if any(adds.values())}
 
 
-def apply_moves(client: Any, table: str, markers: str, batch_id: str, summed: Summed, now: datetime) -> Applied:
+def apply_moves(
+    client: Any, table: str, markers: str, batch_id: str, summed: Summed, now: datetime
+) -> Applied:
     """Apply the summed moves once: a transaction per `PER_TRANSACTION` counts items, each with its
     own marker (so a retry after a partial failure applies only what is missing)."""
     places = sorted(summed, key=lambda place: (place[0], place[1] or ""))
