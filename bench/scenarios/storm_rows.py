@@ -175,10 +175,16 @@ def w2_rows(result: dict[str, Any], consumers: int, seconds: float, window: str)
     figure = (
         f"compliance burst ({consumers:,} consumers of one tenant in {seconds:g} s, {window}, queue, K = 20)"
     )
-    return [
-        _capacity_row("W2", figure, result, w2_detail(result)),
-        _per_operation_row("WCU per compliance event (W2)", "compliance event", [("W2", result)]),
-    ]
+    capacity = _capacity_row("W2", figure, result, w2_detail(result))
+    capacity.note += (
+        f"; RSS is the model's one process (moto in it, holding {consumers:,} consumers, their "
+        "snapshots and every stream record), not a function's"
+    )
+    per_event = _per_operation_row("WCU per compliance event (W2)", "compliance event", [("W2", result)])
+    per_event.note += (
+        "; the counts stream consumer's transactions (one per batch, redeliveries included) are in it"
+    )
+    return [capacity, per_event]
 
 
 def main(argv: list[str] | None = None) -> int:
