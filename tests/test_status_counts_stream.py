@@ -152,3 +152,18 @@ def test_a_conflicting_transaction_is_retried_after_a_jittered_backoff(stack: An
     assert len(recording.sleeps) == 2  # one backoff before each retry, none before the first attempt
     assert 0 <= recording.sleeps[0] <= 0.02 and 0 <= recording.sleeps[1] <= 0.04  # full jitter, doubling
     assert counts_now(stack) == {"invalid": 1}
+
+
+def test_the_mapping_filter_admits_consumer_items_only() -> None:
+    from fleetreport_local.stream_poller import passes_filters, stream_sources
+    from fleetreport_local.template import load_template
+
+    [source] = [s for s in stream_sources(load_template()) if s.function == FUNCTION]
+    assert source.table == "ComplianceTable" and source.filters
+
+    def record(sk: str) -> dict[str, Any]:
+        return {"eventName": "MODIFY", "dynamodb": {"Keys": {"pk": {"S": "T#t1#C@3"}, "sk": {"S": sk}}}}
+
+    assert passes_filters(record("C#c-1"), source.filters)
+    assert not passes_filters(record("COUNTS"), source.filters)  # the function's own writes
+    assert not passes_filters(record("2026-05-20T08:00:00.000Z#evt-1"), source.filters)
