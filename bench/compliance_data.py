@@ -25,7 +25,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fleetreport.compliance import keys
-from fleetreport.compliance.counts import Counted, counts_key, shard_of
+from fleetreport.compliance.counts import Counted, counts_key
 from fleetreport.compliance.keys import change_log_pk, change_log_sk, log_shard_of
 from fleetreport.groups.models import format_time
 from fleetreport.rollup.counting import Partition, deltas_at, touched_partitions
@@ -135,7 +135,7 @@ def consumer_item(tenant: str, plan: ConsumerPlan) -> dict[str, Any]:
     }
     if plan.deleted is not None:
         item["deleted"] = format_time(plan.deleted)
-    item.update(_counted(plan).attributes(version=1))
+    item.update(_counted(plan).attributes())
     return item
 
 
@@ -148,20 +148,20 @@ def _counted(plan: ConsumerPlan) -> Counted:
 
 
 def counts_items(tenant: str, plans: list[ConsumerPlan]) -> Iterator[dict[str, Any]]:
-    """The tenant's counts items, as the events path would have left them; `future_until` when a
+    """The tenant's counts items, as the counts stream would have left them; `future_until` when a
     generated instant lies after the wall clock."""
-    per_item: dict[tuple[str | None, int], Counter[str]] = {(None, 0): Counter()}
+    per_item: dict[str | None, Counter[str]] = {None: Counter()}
     latest = ""
     for plan in plans:
         for partition, attribute in _counted(plan).counted_in():
-            per_item.setdefault((partition, shard_of(plan.uuid)), Counter())[attribute] += 1
+            per_item.setdefault(partition, Counter())[attribute] += 1
         moments = [plan.created, *(moment for moment, _, _ in plan.snapshots)]
         latest = max(
             latest, *(format_time(moment) for moment in moments + ([plan.deleted] if plan.deleted else []))
         )
-    for (partition, shard), counts in per_item.items():
-        item: dict[str, Any] = {**counts_key(tenant, partition, shard), **counts}
-        if partition is None and shard == 0 and latest > format_time(datetime.now(UTC)):
+    for partition, counts in per_item.items():
+        item: dict[str, Any] = {**counts_key(tenant, partition), **counts}
+        if partition is None and latest > format_time(datetime.now(UTC)):
             item["future_until"] = latest
         yield item
 

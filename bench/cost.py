@@ -2,8 +2,9 @@
 
 `bench/cost_measure.py` runs the real handlers on moto and reports, per operation, the DynamoDB read
 and write capacity units as the one meter prices them (bench/capacity.py), S3 calls, AWS calls and
-the handler's own time — for every function: the API functions, the events consumer, the groups
-stream's consumers (Aggregates, Alerts), AlertDelivery and the rollup. This module multiplies them by
+the handler's own time — for every function: the API functions, the events consumer, the compliance
+stream's consumer (ComplianceCounts), the groups stream's consumers (Aggregates, Alerts),
+AlertDelivery and the rollup. This module multiplies them by
 the fleet's monthly volumes (`Fleet`) and the on-demand prices of `bench/prices.json` (dated, with
 sources). Every assumption that is not measured is a named constant below, stated in docs/deploy.md.
 The marginal all-in cost of 1M more reports (or events) is the difference of two whole bills.
@@ -97,6 +98,7 @@ OPERATION_FUNCTION = {
     "alerts_repeat": "AlertsFunction",
     "alert_delivery": "AlertDeliveryFunction",
     "events_batch_of_10": "EventsFunction",
+    "compliance_counts_batch": "ComplianceCountsFunction",
     "list_groups": "GroupsFunction",
     "group_detail": "GroupsFunction",
     "group_blobs": "GroupsFunction",
@@ -111,7 +113,7 @@ OPERATION_FUNCTION = {
     "release_counts_repeat": "ReleaseCountsFunction",
     "releases_list": "ReleasesFunction",
 }
-NOT_HTTP = {"events_batch_of_10", "rollup", "alert_delivery"} | {
+NOT_HTTP = {"events_batch_of_10", "compliance_counts_batch", "rollup", "alert_delivery"} | {
     op for op in OPERATION_FUNCTION if op.startswith(("aggregates_", "alerts_", "release_counts_"))
 }
 # What one invocation of an operation is, for the per-1M column: a report, an event, a request.
@@ -121,8 +123,12 @@ PER = {
     if op.startswith(("ingest", "aggregates_", "alerts_", "release_counts_new", "release_counts_rep"))
 }
 PER |= {"beacon": "beacon", "release_counts_beacon": "beacon"}
-PER |= {"events_batch_of_10": "event", "alert_delivery": "alert event"}
-ITEMS_PER_INVOCATION = {"events_batch_of_10": SQS_BATCH}
+PER |= {"events_batch_of_10": "event", "compliance_counts_batch": "event", "alert_delivery": "alert event"}
+# An SQS batch of events is stored within a fraction of a second, so its consumer items' records reach
+# the compliance stream's mapping in one batch (1 s window): one counts invocation per events batch,
+# measured on a batch of SQS_BATCH consumer records (conservative at W2's rates, where a batch holds
+# hundreds and each counts item is still written once).
+ITEMS_PER_INVOCATION = {"events_batch_of_10": SQS_BATCH, "compliance_counts_batch": SQS_BATCH}
 
 
 def load_prices() -> dict[str, Any]:
@@ -159,6 +165,7 @@ def monthly_volumes(fleet: Fleet) -> dict[str, float]:
         "alerts_repeat": fleet.reports - new_groups,
         "alert_delivery": fleet.reports * ALERT_EVENTS_PER_REPORT,
         "events_batch_of_10": fleet.events / SQS_BATCH,
+        "compliance_counts_batch": fleet.events / SQS_BATCH,
         # SPEC §12: one beacon per device a day; its device-day mark is one record on the releases
         # stream. A report marks its device too: priced as if every report were its device's first of
         # the day (one record each; conservative, as the groups stream's consumers are priced).

@@ -107,6 +107,7 @@ class Bench:
             "AggregatesFunction": "aggregates",
             "AlertsFunction": "alerts",
             "ReleaseCountsFunction": "release_counts",
+            "ComplianceCountsFunction": "compliance_counts",
         }
 
         def invoke(function: str, event: dict[str, Any]) -> Any:
@@ -214,6 +215,7 @@ def measure(repeat: int) -> dict[str, Any]:
             )
             bench.pump_streams("new_group", run)
             run("events_batch_of_10", lambda i=i: bench.invoker.invoke("events", _sqs_batch(i)))
+            bench.pump_streams("batch", run)  # its consumer items' records to the status counts
             run("beacon", lambda i=i: bench.invoker.invoke("ingest", _beacon_event(key, i)))
             bench.pump_streams("beacon", run)  # the device-day mark's record to the release counts
         group = json.loads(http("GET", "/reports/groups", headers=bench.admin).text)["items"][0]["group_hash"]

@@ -65,3 +65,35 @@ def write_results(path: Path, rows: list[Row], date: str, sizes: str, elapsed: f
         ]
     )
     path.write_text(text.rstrip() + "\n")
+
+
+def update_rows(path: Path, rows: list[Row], date: str) -> None:
+    """Replace (or add at the end of the table) the named rows of an existing RESULTS.md, each dated
+    `date`, and their notes: a long measurement updates its own rows without regenerating the file."""
+    lines = path.read_text().splitlines()
+    for row in rows:
+        table_line = markdown_table([row], date).splitlines()[-1]
+        _replace_or_insert(lines, f"| {row.figure} |", table_line, _last_table_line(lines) + 1)
+        if row.note:
+            note = notes([row])
+            end = lines.index("## How to read this") - 1 if "## How to read this" in lines else len(lines)
+            _replace_or_insert(lines, f"- **{row.figure}**:", note, end)
+    path.write_text("\n".join(lines).rstrip() + "\n")
+
+
+def _last_table_line(lines: list[str]) -> int:
+    header = next(index for index, line in enumerate(lines) if line.startswith("| figure |"))
+    index = header
+    while index + 1 < len(lines) and lines[index + 1].startswith("|"):
+        index += 1
+    return index
+
+
+def _replace_or_insert(lines: list[str], prefix: str, text: str, at: int) -> None:
+    for index, line in enumerate(lines):
+        if line.startswith(prefix):
+            lines[index] = text
+            return
+    while at > 0 and not lines[at - 1].strip():
+        at -= 1
+    lines.insert(at, text)

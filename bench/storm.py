@@ -231,8 +231,9 @@ class StormModel:
         self.meter.settle()
         return answers
 
-    def drain_queue(self, queue: SimulatedQueue) -> None:
-        """SQS event source: each container polls when free and takes what is visible, a batch at a time."""
+    def drain_queue(self, queue: SimulatedQueue, streams: StreamFeed | None = None) -> None:
+        """SQS event source: each container polls when free and takes what is visible, a batch at a time;
+        `streams`, the table streams' mappings, deliver what the invocations wrote as time passes."""
         idle = [(0.0, container.index) for container in self.containers]
         heapq.heapify(idle)
         while queue.pending():
@@ -241,11 +242,49 @@ class StormModel:
             if not batch:
                 heapq.heappush(idle, (at, index))
                 continue
+            if streams is not None:
+                streams.poll(at)
             answer, ends = self.invoke(self.containers[index], at, queue.event(batch))
             queue.settle(batch, answer, ends)
             heapq.heappush(idle, (ends, index))
             self.meter.settle(at)
+        if streams is not None:
+            streams.poll(max(free for free, _ in idle), final=True)
         self.meter.settle()
+
+
+class StreamFeed:
+    """The table streams' event source mappings in the model: every `window_s` simulated seconds (the
+    mappings' MaximumBatchingWindowInSeconds) the records written so far are delivered, a batch at a
+    time, on a container of their own (one shard, one batch at a time, as Lambda polls a shard).
+    Every `redeliver_every`-th batch is delivered twice, as Lambda retries a batch whose first attempt
+    failed after it wrote (the consumers must add nothing twice)."""
+
+    def __init__(self, model: StormModel, pump: Any, window_s: float = 1.0, redeliver_every: int = 0) -> None:
+        self.model = model
+        self.pump = pump  # fleetreport_local's StreamPump, on clients the meter does not see
+        self.window_s = window_s
+        self.redeliver_every = redeliver_every
+        self.container = model._container_of(len(model.containers), model.containers[0].invoker)
+        self.next_poll = window_s
+        self.free_at = 0.0
+        self.batches = 0
+        self.redelivered = 0
+
+    def poll(self, at: float, final: bool = False) -> None:
+        if not final and at < self.next_poll:
+            return
+        self.free_at = max(self.free_at, at)
+        self.pump.pump(self._invoke)
+        self.next_poll = max(at, self.free_at) + self.window_s
+
+    def _invoke(self, function: str, event: dict[str, Any]) -> Any:
+        self.batches += 1
+        answer, self.free_at = self.model.invoke(self.container, self.free_at, event, function)
+        if self.redeliver_every and self.batches % self.redeliver_every == 0:
+            self.redelivered += 1
+            answer, self.free_at = self.model.invoke(self.container, self.free_at, event, function)
+        return answer
 
 
 @dataclass

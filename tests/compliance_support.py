@@ -131,11 +131,13 @@ def change_log(stack: Any, tenant: str, day: str) -> list[dict[str, Any]]:
 
 
 def load(stack: Any, tenant: str, raw_events: list[dict]) -> None:
-    """Store events straight through the domain writer (fast fixtures; ingest itself is tested by HTTP)."""
+    """Store events straight through the domain writer (fast fixtures; ingest itself is tested by HTTP),
+    then deliver the table's stream (the status counts follow it)."""
     writer = ComplianceWriter(boto3.resource("dynamodb").Table(stack.name("ComplianceTable")), tenant)
     writer.register_tenant()
     for raw in raw_events:
         store_event(writer, parse_event(raw))
+    stack.drain()
 
 
 @contextmanager

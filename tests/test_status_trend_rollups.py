@@ -137,12 +137,14 @@ def _instant(text: str) -> datetime:
 
 
 def load_late(stack: Any, tenant: str, raw_events: list[dict[str, Any]]) -> None:
-    """Store events as the events path does once rollups exist: a change on a closed day marks it dirty."""
+    """Store events as the events path does once rollups exist: a change on a closed day marks it dirty;
+    then the table's stream is delivered (the status counts follow it)."""
     writer = ComplianceWriter(
         table(stack.name("ComplianceTable")), tenant, rollups=table(stack.name("RollupsTable"))
     )
     for raw in raw_events:
         store_event(writer, parse_event(raw))
+    stack.drain()
     assert runs.read_run(table(stack.name("RollupsTable")), tenant).dirty_from is not None
 
 

@@ -14,8 +14,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from fleetreport.compliance.counts import SHARDS
-
 from bench.compliance_data import compliance_items, plan_consumer, status_rollups
 from bench.generate import Clock, run_state, tenants_with_apps
 from bench.measure import Cost
@@ -182,12 +180,12 @@ def _budget(
 def trend_reads_bound(name: str, days: int) -> int:
     """The most items status_trend reads for variant `name`, from the design (rollup/trend.py): one
     rollup item per closed day asked, the one before the range and the run state; a range to today
-    reads its open day from the status counts instead, every shard of the tenant's counts (and of the
-    owner key's when filtered), in one BatchGetItem. A day with no change has no rollup item, so
+    reads its open day from the status counts instead: the tenant's counts item (and the owner key's
+    when filtered, in one BatchGetItem). A day with no change has no rollup item, so
     only this bound is exact, not the count."""
     if "today" not in name:
         return days + 2
-    open_day_counts = SHARDS * (2 if "owner=" in name else 1)
+    open_day_counts = 2 if "owner=" in name else 1
     return (days - 1) + 2 + open_day_counts
 
 

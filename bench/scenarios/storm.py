@@ -9,8 +9,9 @@ window, default limits, through `POST /reports/ingest`. Exact when the group's c
 reports answered 202 (each counted once, none of the 429s).
 W2 compliance burst: consumers of one tenant (each already counted `valid`) get an `invalid` snapshot,
 sent through the compliance queue (SQS event source: batches of 10, visibility 180 s, 5 receives,
-then the DLQ). Exact when the maintained status counts equal a recount of every consumer's newest
-snapshot, and nothing was dead-lettered.
+then the DLQ); ComplianceTable's stream is delivered to ComplianceCountsFunction every simulated
+second, every fifth batch twice (a retried batch). Exact when the maintained status counts equal a
+recount of every consumer's newest snapshot, and nothing was dead-lettered.
 W3 busy fleet: one owner with 5 apps and 10,000,000 devices at ≈ 1,540 reports/s spread over 200,000
 groups (Zipf, s = 1.1), 1 % with details, 20 operators listing; the per-key limit at 100,000 a minute.
 Exact when every group's count equals the reports answered 202 for it.
@@ -123,13 +124,15 @@ def crash_storm(devices: int, seconds: float, containers: int) -> dict[str, Any]
     }
 
 
-def compliance_burst(consumers: int, seconds: float, containers: int) -> dict[str, Any]:
+def compliance_burst(
+    consumers: int, seconds: float, containers: int, redeliver_every: int = 5
+) -> dict[str, Any]:
     template, session, client = _stack()
     from fleetreport.compliance.counts import status_counts_at
     from fleetreport.compliance.timefmt import to_storage
     from fleetreport.storage.aws import table
 
-    from bench.storm import Message, SimulatedQueue, StormModel
+    from bench.storm import Message, SimulatedQueue, StormModel, StreamFeed
 
     tenant = "storm"
     compliance = table(template.physical_name("ComplianceTable"))
@@ -150,10 +153,13 @@ def compliance_burst(consumers: int, seconds: float, containers: int) -> dict[st
             )
         )
     undo = model.install(session, client)
+    # The status counts follow ComplianceTable's stream (ADR 26): its mapping runs in the model too,
+    # every `redeliver_every`-th batch delivered twice; its cost is the events'.
+    streams = StreamFeed(model, _unmetered_pump(template), window_s=1.0, redeliver_every=redeliver_every)
     wall = time.perf_counter()
     try:
         with model.meter.window() as usage:
-            model.drain_queue(queue)
+            model.drain_queue(queue, streams)
         model.meter.book("compliance event", usage, consumers)
     finally:
         undo()
@@ -165,6 +171,8 @@ def compliance_burst(consumers: int, seconds: float, containers: int) -> dict[st
         "consumers": consumers,
         "dead_lettered": len(queue.dead),
         "redelivered": queue.retried,
+        "stream_batches": streams.batches,
+        "stream_batches_redelivered": streams.redelivered,
         "counts": maintained,
         "recount": recount,
         "exact": maintained == recount and not queue.dead,
@@ -210,38 +218,57 @@ def _snapshot_event(uuid: str, moment: datetime, index: int) -> dict[str, Any]:
     }
 
 
+def _unmetered_pump(template: Any) -> Any:
+    """The local stream mapping (fleetreport_local), reading the stream on clients of a session of its
+    own: the pump's GetRecords are the mapping's, not the functions' (neither metered nor timed)."""
+    import boto3
+    from fleetreport_local.stream_poller import StreamPump
+
+    own = boto3.session.Session()
+    return StreamPump(template, streams=own.client("dynamodbstreams"), dynamodb=own.client("dynamodb"))
+
+
 def _preload(compliance: Any, tenant: str, uuids: list[str], moment: datetime) -> None:
-    """Every consumer already counted `valid` (as the events path leaves it), written in bulk."""
+    """Every consumer already counted `valid` (as the events path and the counts stream leave it),
+    written in bulk and off the stream (a restore, not traffic: its counts are loaded with it)."""
     from collections import Counter as Tally
 
     from fleetreport.compliance import keys
-    from fleetreport.compliance.counts import Counted, counts_key, shard_of
+    from fleetreport.compliance.counts import Counted, counts_key
     from fleetreport.compliance.timefmt import to_storage
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.dynamodb.models import dynamodb_backends
 
     instant = to_storage(moment)
-    shards: dict[tuple[str | None, int], Tally[str]] = {}
-    with compliance.batch_writer() as batch:
-        for index, uuid in enumerate(uuids):
-            owner = f"org-{index % 20:02d}"
-            sort_key = keys.snapshot_sk(instant, f"first-{index}")
-            counted = Counted(sort_key, "valid", owner)
-            batch.put_item(
-                Item={
-                    **keys.consumer_key(tenant, uuid),
-                    "uuid": uuid,
-                    "created": instant,
-                    "owner_key": owner,
-                    "status": "valid",
-                    "status_date": instant,
-                    **counted.attributes(1),
-                }
-            )
-            batch.put_item(Item={"pk": keys.snapshot_pk(tenant, uuid), "sk": sort_key, "status": "valid"})
-            for partition, attribute in counted.counted_in():
-                shards.setdefault((partition, shard_of(uuid)), Tally())[attribute] += 1
-        batch.put_item(Item={"pk": keys.TENANTS_PK, "sk": tenant})
-        for (partition, shard), counts in shards.items():
-            batch.put_item(Item={**counts_key(tenant, partition, shard), **counts})
+    counts: dict[str | None, Tally[str]] = {}
+    moto_table = dynamodb_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].get_table(compliance.name)
+    shard, moto_table.stream_shard = moto_table.stream_shard, None
+    try:
+        with compliance.batch_writer() as batch:
+            for index, uuid in enumerate(uuids):
+                owner = f"org-{index % 20:02d}"
+                sort_key = keys.snapshot_sk(instant, f"first-{index}")
+                counted = Counted(sort_key, "valid", owner)
+                batch.put_item(
+                    Item={
+                        **keys.consumer_key(tenant, uuid),
+                        "uuid": uuid,
+                        "created": instant,
+                        "owner_key": owner,
+                        "owner_scope": keys.owner_scope(tenant, owner),
+                        "status": "valid",
+                        "status_date": instant,
+                        **counted.attributes(),
+                    }
+                )
+                batch.put_item(Item={"pk": keys.snapshot_pk(tenant, uuid), "sk": sort_key, "status": "valid"})
+                for partition, attribute in counted.counted_in():
+                    counts.setdefault(partition, Tally())[attribute] += 1
+            batch.put_item(Item={"pk": keys.TENANTS_PK, "sk": tenant})
+            for partition, tally in counts.items():
+                batch.put_item(Item={**counts_key(tenant, partition), **tally})
+    finally:
+        moto_table.stream_shard = shard
 
 
 def _recount(table_name: str, tenant: str) -> dict[str, int]:
@@ -268,6 +295,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--groups", type=int, default=200_000, help="W3: groups the reports spread over")
     parser.add_argument("--seconds", type=float)
     parser.add_argument("--containers", type=int)
+    parser.add_argument("--redeliver-every", type=int, default=5, help="W2: every n-th stream batch twice")
     args = parser.parse_args(argv)
     if args.workload == "W1":
         return answer_in_model(lambda: crash_storm(args.devices, args.seconds or 60, args.containers or 50))
@@ -278,7 +306,9 @@ def main(argv: list[str] | None = None) -> int:
             lambda: busy_fleet(args.rate, args.groups, args.seconds or 60, args.containers or 100)
         )
     return answer_in_model(
-        lambda: compliance_burst(args.consumers, args.seconds or 300, args.containers or 20)
+        lambda: compliance_burst(
+            args.consumers, args.seconds or 300, args.containers or 20, args.redeliver_every
+        )
     )
 
 

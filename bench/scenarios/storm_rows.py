@@ -125,10 +125,7 @@ def run(sizes: Sizes) -> list[Row]:
         "W2",
         f"compliance burst ({consumers:,} consumers of one tenant in {seconds} s, {window}, queue, K = 20)",
         ["W2", "--consumers", str(consumers), "--seconds", str(seconds), "--containers", "20"],
-        lambda r: (
-            f"{r['redelivered']} redelivered, {r['dead_lettered']} dead-lettered; "
-            f"counts {r['counts']} vs recount {r['recount']}"
-        ),
+        w2_detail,
     )
     rate, groups, seconds = (1_540, 200_000, 60) if full else (100, 2_000, 1)
     window = "60 simulated s of a month-long window" if full else window
@@ -162,6 +159,55 @@ def run(sizes: Sizes) -> list[Row]:
         rows.append(_per_operation_row("WCU per compliance event (W2)", "compliance event", [("W2", w2)]))
     rows.append(_fanout_row(["10", "100", "1000"] if full else ["5", "20"]))
     return rows
+
+
+def w2_detail(result: dict[str, Any]) -> str:
+    return (
+        f"{result['redelivered']} queue messages redelivered, {result['dead_lettered']} dead-lettered; "
+        f"{result.get('stream_batches', 0)} counts stream batches, "
+        f"{result.get('stream_batches_redelivered', 0)} of them delivered twice; "
+        f"counts {result['counts']} vs recount {result['recount']}"
+    )
+
+
+def w2_rows(result: dict[str, Any], consumers: int, seconds: float, window: str) -> list[Row]:
+    """The `capacity W2 …` and `WCU per compliance event (W2)` rows of one W2 run's answer."""
+    figure = (
+        f"compliance burst ({consumers:,} consumers of one tenant in {seconds:g} s, {window}, queue, K = 20)"
+    )
+    capacity = _capacity_row("W2", figure, result, w2_detail(result))
+    capacity.note += (
+        f"; RSS is the model's one process (moto in it, holding {consumers:,} consumers, their "
+        "snapshots and every stream record), not a function's"
+    )
+    per_event = _per_operation_row("WCU per compliance event (W2)", "compliance event", [("W2", result)])
+    per_event.note += (
+        "; the counts stream consumer's transactions (one per batch, redeliveries included) are in it"
+    )
+    return [capacity, per_event]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Update W2's rows in bench/RESULTS.md from a saved run of `python -m bench.scenarios.storm W2`
+    (a run at the full rate takes longer than `bench.run` should wait; the other rows stay)."""
+    import argparse
+
+    from bench.report import today
+    from bench.results import update_rows
+
+    parser = argparse.ArgumentParser(prog="python -m bench.scenarios.storm_rows")
+    parser.add_argument("answer", help="the JSON line bench.scenarios.storm W2 printed, in a file")
+    parser.add_argument("--consumers", type=int, required=True)
+    parser.add_argument("--seconds", type=float, required=True)
+    parser.add_argument("--window", required=True, help='e.g. "60 simulated s at the full rate"')
+    parser.add_argument("--write", default=str(ROOT / "bench" / "RESULTS.md"))
+    args = parser.parse_args(argv)
+    result = json.loads(Path(args.answer).read_text().strip().splitlines()[-1])
+    rows = w2_rows(result, args.consumers, args.seconds, args.window)
+    update_rows(Path(args.write), rows, today())
+    for row in rows:
+        print(f"{row.result} {row.figure}: {row.measured} | {row.writes}")
+    return 0
 
 
 FANOUT_BUDGET = "no unit reads > 50,000 items; catches up within hours (50 workers)"
@@ -213,3 +259,7 @@ def _fanout_row(sizes: list[str]) -> Row:
         ],
         note="units measured through the worker on the storm clock; the fleet extrapolated in changes",
     )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

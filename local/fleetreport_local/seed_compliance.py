@@ -83,13 +83,15 @@ def bulk_store(writer: ComplianceWriter, events: list[ComplianceEvent]) -> None:
     for event in events:
         if isinstance(event, ConsumerCreated):
             store_event(writer, event)
-    for newest in latest.values():
-        writer.advance_latest_status(newest.consumer, newest.snapshot)
     counted: dict[str, ComplianceCreated] = {}  # the snapshot with the greatest sort key counts now
     for event in sorted(snapshots, key=lambda event: snapshot_sk(event.snapshot.status_date, event.event_id)):
         counted[event.consumer.uuid] = event
-    for event in counted.values():
-        writer.count_snapshot(event.event_id, event.consumer.uuid, event.snapshot)
+    for uuid, newest in latest.items():
+        # the latest status and how the consumer counts, each with the writer's own rules (the stream
+        # then builds the counts items from the consumer items)
+        for event in [newest] if counted[uuid] is newest else [newest, counted[uuid]]:
+            sort_key = snapshot_sk(event.snapshot.status_date, event.event_id)
+            writer.advance_latest_status(event.consumer, event.snapshot, sort_key)
     for event in events:
         if isinstance(event, ConsumerDeleted):
             store_event(writer, event)

@@ -41,6 +41,7 @@ class StreamSource:
     report_item_failures: bool
     max_retries: int  # -1: until the record expires (Lambda's default); locally capped
     on_failure: str | None  # logical id of the OnFailure destination queue
+    filters: tuple[str, ...] = ()  # FilterCriteria patterns (JSON): a record matching none is dropped
 
 
 def stream_sources(template: Template) -> list[StreamSource]:
@@ -61,6 +62,9 @@ def stream_sources(template: Template) -> list[StreamSource]:
                     report_item_failures="ReportBatchItemFailures" in props.get("FunctionResponseTypes", []),
                     max_retries=int(props.get("MaximumRetryAttempts", -1)),
                     on_failure=destination["Fn::GetAtt"][0] if isinstance(destination, dict) else None,
+                    filters=tuple(
+                        str(f["Pattern"]) for f in props.get("FilterCriteria", {}).get("Filters", [])
+                    ),
                 )
             )
     return sources
@@ -85,6 +89,35 @@ def _json_safe(value: Any) -> Any:
     if isinstance(value, (bytes, bytearray)):
         return base64.b64encode(value).decode()
     return value
+
+
+def passes_filters(record: dict[str, Any], filters: tuple[str, ...]) -> bool:
+    """Lambda's event filtering, the part the template uses: a record is delivered when it matches
+    any pattern (none: every record); a pattern's leaves are lists of exact values, `{"prefix": s}`
+    or `{"exists": bool}`."""
+    return not filters or any(_matches(record, json.loads(pattern)) for pattern in filters)
+
+
+def _matches(value: Any, pattern: Any) -> bool:
+    if isinstance(pattern, dict):
+        if not isinstance(value, dict):
+            return False
+        for name, wanted in pattern.items():
+            if isinstance(wanted, list) and any(isinstance(w, dict) and "exists" in w for w in wanted):
+                if not any((name in value) == bool(w["exists"]) for w in wanted if isinstance(w, dict)):
+                    return False
+            elif name not in value or not _matches(value[name], wanted):
+                return False
+        return True
+    if isinstance(pattern, list):
+        return any(_leaf(value, wanted) for wanted in pattern)
+    return bool(value == pattern)
+
+
+def _leaf(value: Any, wanted: Any) -> bool:
+    if isinstance(wanted, dict) and "prefix" in wanted:
+        return isinstance(value, str) and value.startswith(str(wanted["prefix"]))
+    return bool(value == wanted)
 
 
 def failed_sequence(response: Any, sequences: list[str], report_item_failures: bool) -> str | None:
@@ -159,7 +192,11 @@ class StreamPump:
         self, source: StreamSource, arn: str, shard: str, position: _Position, invoke: Invoke
     ) -> int:
         read = self._read(arn, shard, position.after, source.batch_size)
-        records = [record for record in read if not _moto_key_insert(record)]
+        records = [
+            record
+            for record in read
+            if not _moto_key_insert(record) and passes_filters(record, source.filters)
+        ]
         if not records:
             if read:
                 position.after, position.attempts = read[-1]["dynamodb"]["SequenceNumber"], 0

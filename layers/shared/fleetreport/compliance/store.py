@@ -3,6 +3,10 @@
 Every write is safe to repeat (redelivered events, retries after a crash): keys are derived from the
 event, the consumer's latest status only moves forward (conditional on `status_date`), and the
 snapshot item is written last and conditionally, so "already there" means "already fully stored".
+
+How the consumer counts now (`cnt_*`, compliance/counts.py) is written in the same UpdateItem as its
+latest status; the counts items follow from the table's stream (compliance/stream_counts.py), so a
+status change is three single-item writes (consumer, change log, snapshot) and no transaction.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from botocore.exceptions import ClientError
 from fleetreport import clock
 from fleetreport.compliance import keys
 from fleetreport.compliance.consumer import ConsumerInfo
-from fleetreport.compliance.counts import StatusCountsWriter
+from fleetreport.compliance.counts import counted_snapshot, note_future
 from fleetreport.compliance.records import storable
 from fleetreport.compliance.snapshot import Snapshot
 from fleetreport.rollup.days import utc_day
@@ -37,7 +41,6 @@ class ComplianceWriter:
         self.table = table
         self.tenant = tenant
         self.rollups = rollups
-        self.counts = StatusCountsWriter(table, tenant)
 
     def register_tenant(self) -> None:
         """Put the TENANTS item (idempotent) so the rollup can find every tenant without a Scan; once
@@ -62,27 +65,29 @@ class ComplianceWriter:
         if stored.get("created") != created:
             return "stored"
         self._log_change(created, consumer.uuid, "created", consumer.owner_key)
-        self.counts.created(created)
+        note_future(self.table, self.tenant, created)
         return "stored"
 
     def consumer_deleted(self, consumer: ConsumerInfo, deleted: str) -> Outcome:
         update = _Update()
         update.set("uuid", consumer.uuid)
         update.set("deleted", deleted)
+        update.set("cnt_deleted", True)  # counted no more (the stream moves the counts)
         _fill_identity(update, self.tenant, consumer, only_if_missing=True)
         self._update_consumer(consumer.uuid, update)
         self._log_change(deleted, consumer.uuid, "deleted", consumer.owner_key)
-        self.counts.deleted(consumer.uuid, deleted)
+        note_future(self.table, self.tenant, deleted)
         return "stored"
 
     def snapshot(self, event_id: str, consumer: ConsumerInfo, snapshot: Snapshot) -> Outcome:
-        """COMPLIANCE CREATED: advance the consumer's latest status (if this one is not older), log the
-        change, count it, then store the snapshot itself; an existing snapshot item means a redelivery."""
-        self.advance_latest_status(consumer, snapshot)
+        """COMPLIANCE CREATED: advance the consumer's latest status and how it counts (if this one is
+        not older), log the change, then store the snapshot itself; an existing snapshot item means a
+        redelivery."""
+        self.advance_latest_status(consumer, snapshot, keys.snapshot_sk(snapshot.status_date, event_id))
         self._put_change(snapshot.status_date, self.snapshot_change_item(consumer.uuid, snapshot))
         if consumer.created:
-            self.counts.created(consumer.created)
-        self.count_snapshot(event_id, consumer.uuid, snapshot)
+            note_future(self.table, self.tenant, consumer.created)
+        note_future(self.table, self.tenant, snapshot.status_date)
         try:
             self.table.put_item(
                 Item=self.snapshot_item(event_id, consumer.uuid, snapshot),
@@ -93,10 +98,6 @@ class ComplianceWriter:
                 return "duplicate"
             raise
         return "stored"
-
-    def count_snapshot(self, event_id: str, uuid: str, snapshot: Snapshot) -> None:
-        sort_key = keys.snapshot_sk(snapshot.status_date, event_id)
-        self.counts.snapshot(uuid, sort_key, snapshot.status, snapshot.owner_key, snapshot.status_date)
 
     def snapshot_item(self, event_id: str, uuid: str, snapshot: Snapshot) -> dict[str, Any]:
         item = {
@@ -113,9 +114,35 @@ class ComplianceWriter:
     def snapshot_change_item(self, uuid: str, snapshot: Snapshot) -> dict[str, Any]:
         return self._change_item(snapshot.status_date, uuid, "snapshot", snapshot.owner_key, snapshot.status)
 
-    def advance_latest_status(self, consumer: ConsumerInfo, snapshot: Snapshot) -> None:
+    def advance_latest_status(self, consumer: ConsumerInfo, snapshot: Snapshot, sort_key: str) -> None:
         """Copy the snapshot onto the consumer item (creating it when missing), unless the consumer
-        already has a newer status."""
+        already has a newer status; in the same write, count the consumer under it unless it already
+        counts under a snapshot with a greater sort key. The rare write that may not count it (a
+        redelivery, a tie of instants) is tried again without the `cnt_*` attributes."""
+        counted = self._latest_status_update(consumer, snapshot)
+        for name, value in counted_snapshot(sort_key, snapshot.status, snapshot.owner_key).items():
+            counted.set(name, value)
+        counted.names["#cnt_sk"] = "cnt_sk"
+        counted.values[":sort_key"] = sort_key
+        if self._advance(consumer.uuid, counted, "(attribute_not_exists(#cnt_sk) OR #cnt_sk < :sort_key)"):
+            return
+        self._advance(consumer.uuid, self._latest_status_update(consumer, snapshot))
+
+    def _advance(self, uuid: str, update: _Update, counted_condition: str | None = None) -> bool:
+        """Apply a latest-status update unless the consumer has a newer status (or, with
+        `counted_condition`, unless that fails too); whether it was applied."""
+        condition = "(attribute_not_exists(#status_date) OR #status_date <= :condition_date)"
+        if counted_condition:
+            condition = f"{condition} AND {counted_condition}"
+        try:
+            self._update_consumer(uuid, update, condition)
+        except ClientError as error:
+            if not _is_condition_failure(error):
+                raise
+            return False  # an older snapshot arriving late, or one already counted
+        return True
+
+    def _latest_status_update(self, consumer: ConsumerInfo, snapshot: Snapshot) -> _Update:
         newer = _Update()
         newer.set("uuid", consumer.uuid)
         newer.set_if_missing("created", consumer.created or snapshot.status_date)
@@ -129,14 +156,7 @@ class ComplianceWriter:
         _fill_identity(newer, self.tenant, consumer, only_if_missing=False)
         newer.names["#status_date"] = "status_date"
         newer.values[":condition_date"] = snapshot.status_date
-        condition = "attribute_not_exists(#status_date) OR #status_date <= :condition_date"
-        try:
-            self._update_consumer(consumer.uuid, newer, condition)
-        except ClientError as error:
-            if not _is_condition_failure(error):
-                raise
-            # An older snapshot arriving late: the consumer already exists with a newer status.
-            return
+        return newer
 
     def _update_consumer(
         self,
