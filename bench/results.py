@@ -65,3 +65,31 @@ def write_results(path: Path, rows: list[Row], date: str, sizes: str, elapsed: f
         ]
     )
     path.write_text(text.rstrip() + "\n")
+
+
+def update_results(path: Path, rows: list[Row], date: str) -> None:
+    """Replace (or add) only `rows` in an existing results file, each dated `date`: a row replaces the
+    table line and the note of the figure with the same name (the figure up to its first " ("), so a
+    scenario re-run at another size replaces its old line. Every other row keeps its own date."""
+    lines = path.read_text().splitlines()
+    for row in rows:
+        lines = _replace_line(
+            lines, "| ", _figure_key(row.figure), markdown_table([row], date).splitlines()[-1]
+        )
+        if row.note:
+            lines = _replace_line(lines, "- **", _figure_key(row.figure), notes([row]))
+    path.write_text("\n".join(lines).rstrip() + "\n")
+
+
+def _figure_key(figure: str) -> str:
+    return figure.split(" (", 1)[0]
+
+
+def _replace_line(lines: list[str], prefix: str, key: str, new: str) -> list[str]:
+    """Replace the line starting with `prefix + key` (the last of its block), else add it after the
+    last line starting with `prefix` (the table's last row, the notes' last note)."""
+    for index, line in enumerate(lines):
+        if line.startswith(prefix + key) and line[len(prefix) + len(key) :][:2] in (" (", " |", "**", ""):
+            return [*lines[:index], new, *lines[index + 1 :]]
+    last = max((i for i, line in enumerate(lines) if line.startswith(prefix)), default=len(lines) - 1)
+    return [*lines[: last + 1], new, *lines[last + 1 :]]
