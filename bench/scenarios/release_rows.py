@@ -111,8 +111,8 @@ def device_day_row(result: dict[str, Any]) -> Row:
 
 
 def releases_read_rows(sizes: Sizes) -> list[Row]:
-    fleets = ["100", "10000"] if sizes.label == "full" else ["20", "200"]
-    days = "30" if sizes.label == "full" else "5"
+    fleets = ["100", "10000"] if sizes.label == "full" else ["10", "100"]
+    days = "30"
     fleet = f"{int(fleets[0]):,} vs {int(fleets[1]):,} devices"
     figure = f"releases: 30 versions × {days} days ({fleet})"  # noqa: RUF001 (the row's name, SPEC §12)
     budget = f"≤ {READ_BUDGET} items read, the same at both fleet sizes"
