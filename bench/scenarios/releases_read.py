@@ -7,8 +7,8 @@ For each fleet size an app of its own gets 30 versions, released one after anoth
 days; every device moves to each new version after a lag of 0-3 days, is active on 90 % of the days
 and crashes on 2 % of them (never on a day it was not active). The count items are built by the
 release counts function's own code (`releases.counting.increments_of` / `apply_increments`) from
-the device-item changes (old image, new image) the stream would carry, summed as one batch per fleet
-(the sums are the same whatever the batching); the device items themselves are not stored (the read
+the device-item changes (old image, new image) the stream would carry, a day's changes summed as one
+batch (the sums are the same whatever the batching); the device items themselves are not stored (the read
 never touches them). Then the app's admin asks `GET /apps/{app_id}/releases?days=N&limit=30`
 through the real ReleasesFunction, once to warm the container and once measured: items read
 (bench/measure.py) and RCU (the one meter, bench/capacity.py). The budget: ≤ 100 items, the same
@@ -100,17 +100,19 @@ def _build_counts(template: Any, app_id: str, devices: int, days: int, today: da
     first = today - timedelta(days=days - 1)
     released = [v * days // VERSIONS for v in range(VERSIONS)]  # the day (index) version v appears
     fleet = [(device_hash(app_id, f"device-{n}"), rng.randrange(4), PLATFORMS[n % 3]) for n in range(devices)]
-    items: dict[tuple[int, int], dict[str, Any]] = {}  # (device, version) -> its device item
-    records = []
+    items: dict[int, tuple[int, dict[str, Any]]] = {}  # device -> (version, its device item)
+    changes = 0
     for day_index in range(days):
         moment = first + timedelta(days=day_index)
         day = moment.date().isoformat()
+        records = []
         for n, (digest, lag, platform) in enumerate(fleet):
             if rng.random() >= 0.9:
                 continue  # not active today
             version = max(v for v in range(VERSIONS) if released[v] <= max(0, day_index - lag))
             name = f"1.{version}.0"
-            old = items.get((n, version))
+            held = items.get(n)
+            old = held[1] if held and held[0] == version else None  # devices only move forward
             new = dict(old or {})
             new.update(
                 pk=device_pk(app_id, name, digest),
@@ -126,10 +128,11 @@ def _build_counts(template: Any, app_id: str, devices: int, days: int, today: da
             if rng.random() < 0.02:
                 new["crash_day"] = day
                 new.setdefault("first_crash_day", day)
-            items[(n, version)] = new
+            items[n] = (version, new)
             records.append((f"{day}-{n}", old, new))
-    apply_increments(rollups, counters, increments_of(records), today)
-    return len(records)
+        changes += len(records)
+        apply_increments(rollups, counters, increments_of(records), moment)  # a day's changes: one batch
+    return changes
 
 
 def main(argv: list[str] | None = None) -> int:
