@@ -73,11 +73,11 @@ def update_results(path: Path, rows: list[Row], date: str) -> None:
     scenario re-run at another size replaces its old line. Every other row keeps its own date."""
     lines = path.read_text().splitlines()
     for row in rows:
-        lines = _replace_line(
-            lines, "| ", _figure_key(row.figure), markdown_table([row], date).splitlines()[-1]
-        )
+        key = _figure_key(row.figure)
+        line = markdown_table([row], date).splitlines()[-1]
+        lines = _replace_line(lines, _section(lines, "| "), "| ", key, line)
         if row.note:
-            lines = _replace_line(lines, "- **", _figure_key(row.figure), notes([row]))
+            lines = _replace_line(lines, _section(lines, "- **", "## Notes"), "- **", key, notes([row]))
     path.write_text("\n".join(lines).rstrip() + "\n")
 
 
@@ -85,11 +85,20 @@ def _figure_key(figure: str) -> str:
     return figure.split(" (", 1)[0]
 
 
-def _replace_line(lines: list[str], prefix: str, key: str, new: str) -> list[str]:
-    """Replace the line starting with `prefix + key` (the last of its block), else add it after the
-    last line starting with `prefix` (the table's last row, the notes' last note)."""
-    for index, line in enumerate(lines):
+def _section(lines: list[str], prefix: str, heading: str | None = None) -> range:
+    """The lines of the block `prefix` lines live in: the table, or the list under `heading`."""
+    begin = lines.index(heading) + 1 if heading and heading in lines else 0
+    end = next((i for i in range(begin, len(lines)) if heading and lines[i].startswith("## ")), len(lines))
+    return range(begin, end)
+
+
+def _replace_line(lines: list[str], block: range, prefix: str, key: str, new: str) -> list[str]:
+    """Replace the line of `block` starting with `prefix + key`, else add `new` after the block's last
+    line starting with `prefix` (the table's last row, the notes' last note)."""
+    for index in block:
+        line = lines[index]
         if line.startswith(prefix + key) and line[len(prefix) + len(key) :][:2] in (" (", " |", "**", ""):
             return [*lines[:index], new, *lines[index + 1 :]]
-    last = max((i for i, line in enumerate(lines) if line.startswith(prefix)), default=len(lines) - 1)
+    starts = [i for i in block if lines[i].startswith(prefix)]
+    last = starts[-1] if starts else block.stop - 1
     return [*lines[: last + 1], new, *lines[last + 1 :]]

@@ -26,6 +26,8 @@ Intro paragraph.
 - **capacity W4 release day (1,000 devices in 6 s)**: old note.
 
 ## How to read this
+
+- **reads / writes** are items.
 """
 
 
@@ -40,7 +42,7 @@ def test_update_replaces_the_rows_of_the_same_figure_and_adds_new_ones(tmp_path:
             measured="new",
             note="new note",
         ),
-        Row("releases_read", "releases: 30 versions", "c", measured="31 items"),
+        Row("releases_read", "releases: 30 versions", "c", measured="31 items", note="read note"),
     ]
     update_results(path, rows, "2026-12-07")
     lines = path.read_text().splitlines()
@@ -50,13 +52,14 @@ def test_update_replaces_the_rows_of_the_same_figure_and_adds_new_ones(tmp_path:
     assert table[2].endswith("| PASS | 2026-12-07 |")
     assert table[3].startswith("| capacity W4 release day extra | b | keep |")  # another figure
     assert table[4].startswith("| releases: 30 versions | c | 31 items |")  # added after the table
-    notes = [line for line in lines if line.startswith("- **")]
+    notes = [line for line in lines[: lines.index("## How to read this")] if line.startswith("- **")]
     assert notes == [
         "- **list groups (1k)**: a note.",
         "- **capacity W4 release day (10,000 devices in 60 s)**: new note",
+        "- **releases: 30 versions**: read note",  # a new note goes last among the notes
     ]
     assert (
         lines[0] == "# Benchmark results"
         and "Intro paragraph." in lines
-        and lines[-1] == "## How to read this"
+        and lines[-1] == "- **reads / writes** are items."
     )
