@@ -67,33 +67,38 @@ def write_results(path: Path, rows: list[Row], date: str, sizes: str, elapsed: f
     path.write_text(text.rstrip() + "\n")
 
 
-def update_rows(path: Path, rows: list[Row], date: str) -> None:
-    """Replace (or add at the end of the table) the named rows of an existing RESULTS.md, each dated
-    `date`, and their notes: a long measurement updates its own rows without regenerating the file."""
+def update_results(path: Path, rows: list[Row], date: str) -> None:
+    """Replace (or add) only `rows` in an existing results file, each dated `date`: a row replaces the
+    table line and the note of the figure with the same name (the figure up to its first " ("), so a
+    scenario re-run at another size replaces its old line. Every other row keeps its own date."""
     lines = path.read_text().splitlines()
     for row in rows:
-        table_line = markdown_table([row], date).splitlines()[-1]
-        _replace_or_insert(lines, f"| {row.figure} |", table_line, _last_table_line(lines) + 1)
+        key = _figure_key(row.figure)
+        line = markdown_table([row], date).splitlines()[-1]
+        lines = _replace_line(lines, _section(lines, "| "), "| ", key, line)
         if row.note:
-            note = notes([row])
-            end = lines.index("## How to read this") - 1 if "## How to read this" in lines else len(lines)
-            _replace_or_insert(lines, f"- **{row.figure}**:", note, end)
+            lines = _replace_line(lines, _section(lines, "- **", "## Notes"), "- **", key, notes([row]))
     path.write_text("\n".join(lines).rstrip() + "\n")
 
 
-def _last_table_line(lines: list[str]) -> int:
-    header = next(index for index, line in enumerate(lines) if line.startswith("| figure |"))
-    index = header
-    while index + 1 < len(lines) and lines[index + 1].startswith("|"):
-        index += 1
-    return index
+def _figure_key(figure: str) -> str:
+    return figure.split(" (", 1)[0]
 
 
-def _replace_or_insert(lines: list[str], prefix: str, text: str, at: int) -> None:
-    for index, line in enumerate(lines):
-        if line.startswith(prefix):
-            lines[index] = text
-            return
-    while at > 0 and not lines[at - 1].strip():
-        at -= 1
-    lines.insert(at, text)
+def _section(lines: list[str], prefix: str, heading: str | None = None) -> range:
+    """The lines of the block `prefix` lines live in: the table, or the list under `heading`."""
+    begin = lines.index(heading) + 1 if heading and heading in lines else 0
+    end = next((i for i in range(begin, len(lines)) if heading and lines[i].startswith("## ")), len(lines))
+    return range(begin, end)
+
+
+def _replace_line(lines: list[str], block: range, prefix: str, key: str, new: str) -> list[str]:
+    """Replace the line of `block` starting with `prefix + key`, else add `new` after the block's last
+    line starting with `prefix` (the table's last row, the notes' last note)."""
+    for index in block:
+        line = lines[index]
+        if line.startswith(prefix + key) and line[len(prefix) + len(key) :][:2] in (" (", " |", "**", ""):
+            return [*lines[:index], new, *lines[index + 1 :]]
+    starts = [i for i in block if lines[i].startswith(prefix)]
+    last = starts[-1] if starts else block.stop - 1
+    return [*lines[: last + 1], new, *lines[last + 1 :]]

@@ -96,3 +96,15 @@ def test_storm_rows_read_the_capacity_meter(smoke_rows: list[dict[str, Any]]) ->
     for name in ("capacity W1", "capacity W2", "capacity W3", "WCU per accepted report (W3)",
                  "WCU per refused report (W1, W3)", "WCU per compliance event (W2)"):  # fmt: skip
         assert name in figures
+
+
+def test_release_health_rows_are_measured(smoke_rows: list[dict[str, Any]]) -> None:
+    """W4 (the beacons, the stream into the release counts function) and the releases read."""
+    rows = {row["figure"].split(" (")[0]: row for row in smoke_rows}
+    for name in (
+        "capacity W4 release day",
+        "WCU per device-day of beacons",
+        "releases: 30 versions × 30 days",  # noqa: RUF001 (the row's name, SPEC §12)
+    ):
+        assert rows[name]["result"] in MEASURED, rows[name]
+    assert "exact: yes" in rows["capacity W4 release day"]["measured"]

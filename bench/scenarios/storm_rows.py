@@ -193,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
     import argparse
 
     from bench.report import today
-    from bench.results import update_rows
+    from bench.results import update_results
 
     parser = argparse.ArgumentParser(prog="python -m bench.scenarios.storm_rows")
     parser.add_argument("answer", help="the JSON line bench.scenarios.storm W2 printed, in a file")
@@ -204,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     result = json.loads(Path(args.answer).read_text().strip().splitlines()[-1])
     rows = w2_rows(result, args.consumers, args.seconds, args.window)
-    update_rows(Path(args.write), rows, today())
+    update_results(Path(args.write), rows, today())
     for row in rows:
         print(f"{row.result} {row.figure}: {row.measured} | {row.writes}")
     return 0
