@@ -11,8 +11,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import ClientError
 
+from fleetreport.groups.devices import (
+    GroupDevice,
+    Mark,
+    day_attribute,
+    device_memory,
+    fresh_generation,
+    stale_day_attributes,
+)
 from fleetreport.groups.models import Dimensions, format_time
 from fleetreport.storage.aws import dynamodb, table
 from fleetreport.storage.pages import batch_get
@@ -67,6 +76,7 @@ def count_report(
     stored: int = 0,
     rejected: int = 0,
     retention_days: int = 0,
+    device: GroupDevice | None = None,
 ) -> CountedReport:
     """Count one report into its group with one atomic UpdateItem (two when reopening a resolved one).
 
@@ -75,20 +85,101 @@ def count_report(
     the reopening update runs with the condition `status = resolved`. Each attempt is atomic and a
     failed condition writes nothing, so the report is counted exactly once whatever runs in between
     (a PATCH muting the group, another report reopening it): we simply retry with what is true now.
+
+    With a `device`, the same UpdateItem also ADDs `devices` and the day's `dv…` by the device's mark
+    (groups/devices.py), conditional on the group generation the mark was decided for: when the group
+    was deleted or recreated meanwhile, the mark is handed back and decided again. On an exception the
+    mark stays `device.pending` for the caller to hand back.
     """
     groups = table(table_name)
+    generation = device.generation(table_name) if device else None
+    mark: Mark | None = None
     for _ in range(_REOPEN_ATTEMPTS):
+        if device is not None and mark is None:
+            mark = device.mark(generation or fresh_generation())
         for reopening in (False, True):
+            upsert = Upsert(owner, app_id, dims, now, stored, rejected, reopening, retention_days)
             try:
-                request = _upsert(owner, app_id, dims, now, stored, rejected, reopening, retention_days)
-                answer = groups.update_item(**request)
+                answer = groups.update_item(**upsert.request(mark, generation))
             except ClientError as error:
-                if is_conditional_failure(error):
-                    continue
-                raise
+                if not is_conditional_failure(error):
+                    raise
+                actual = _generation_in(error)
+                if device is not None and actual != generation:  # deleted or recreated meanwhile
+                    device.hand_back()
+                    mark, generation = None, actual
+                    break
+                continue
             attributes = answer["Attributes"]
+            if device is not None and mark is not None:
+                device.counted()
+                device_memory().remember_generation(app_id, dims.group_hash, mark.generation)
             return CountedReport(int(attributes.get("details_stored", 0)), str(attributes.get("status", "")))
     raise RuntimeError("group status kept changing while counting a report")  # pragma: no cover
+
+
+def _generation_in(error: ClientError) -> str | None:
+    """The group's `id` in a refused update's old image (ReturnValuesOnConditionCheckFailure)."""
+    old = error.response.get("Item") or {}
+    value = old.get("id")
+    return str(TypeDeserializer().deserialize(value)) if isinstance(value, dict) else None
+
+
+@dataclass(frozen=True)
+class Upsert:
+    """The counting UpdateItem of one report."""
+
+    owner: str
+    app_id: str
+    dims: Dimensions
+    now: datetime
+    stored: int
+    rejected: int
+    reopening: bool
+    retention_days: int = 0
+
+    def request(self, mark: Mark | None = None, generation: str | None = None) -> dict[str, Any]:
+        request = _upsert(
+            self.owner,
+            self.app_id,
+            self.dims,
+            self.now,
+            self.stored,
+            self.rejected,
+            self.reopening,
+            self.retention_days,
+        )
+        if mark is not None:
+            _add_devices(request, mark, generation, self.now)
+        return request
+
+
+def _add_devices(request: dict[str, Any], mark: Mark, generation: str | None, now: datetime) -> None:
+    """Fold the device's mark into the report's UpdateItem, conditional on the group's generation
+    (`id`): the group the mark was decided for, or none yet (then the mark's generation becomes the
+    new group's `id`)."""
+    names, values = request["ExpressionAttributeNames"], request["ExpressionAttributeValues"]
+    values[":id"] = mark.generation
+    values[":devices"] = mark.new_device
+    adds = ", #devices :devices"
+    names["#devices"] = "devices"
+    if mark.new_day:
+        names["#device_day"] = day_attribute(mark.day)
+        values[":device_day"] = 1
+        adds += ", #device_day :device_day"
+    stale = stale_day_attributes(now)
+    for index, name in enumerate(stale):
+        names[f"#stale{index}"] = name
+    expression = request["UpdateExpression"]
+    head, remove, tail = expression.partition(" REMOVE ")
+    removals = ", ".join(f"#stale{index}" for index in range(len(stale)))
+    request["UpdateExpression"] = head + adds + " REMOVE " + (tail + ", " if remove else "") + removals
+    if generation is None:
+        request["ConditionExpression"] = f"attribute_not_exists(id) AND ({request['ConditionExpression']})"
+    else:
+        values[":generation"] = generation
+        request["ConditionExpression"] = f"id = :generation AND ({request['ConditionExpression']})"
+    request["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
 
 
 def _upsert(
