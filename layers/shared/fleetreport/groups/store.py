@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import ClientError
@@ -120,9 +120,9 @@ def count_report(
 
 def _generation_in(error: ClientError) -> str | None:
     """The group's `id` in a refused update's old image (ReturnValuesOnConditionCheckFailure)."""
-    old = error.response.get("Item") or {}
-    value = old.get("id")
-    return str(TypeDeserializer().deserialize(value)) if isinstance(value, dict) else None
+    old: Any = error.response.get("Item")
+    value: Any = old.get("id") if isinstance(old, dict) else None
+    return str(TypeDeserializer().deserialize(cast(Any, value))) if isinstance(value, dict) else None
 
 
 @dataclass(frozen=True)
