@@ -119,6 +119,7 @@ class GroupDevice:
     now: datetime
     retention_days: int = 0
     pending: Mark | None = None  # written and not yet followed by a counted group update
+    failed: Exception | None = None  # the device store's error: this report was counted without it
 
     @property
     def counter(self) -> str:

@@ -183,6 +183,9 @@ def _count_with_details(
         release_rate_limits(settings, taken)
         raise
     _record(app_id, dims.group_hash, stored=location is not None, rejected=rejected)
+    if device is not None and device.failed is not None:
+        logger.warning("group device mark failed", extra={"error_type": type(device.failed).__name__})
+        metrics.add_metric(name="GroupDeviceMarksFailed", unit=MetricUnit.Count, value=1)
     if location and counted.details_stored > settings.reports_max_blobs_per_group:
         _trim(settings, app_id, dims.group_hash)
     if refusal is not None:

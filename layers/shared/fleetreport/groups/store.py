@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any, cast
 
 from boto3.dynamodb.types import TypeDeserializer
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from fleetreport.groups.devices import (
     GroupDevice,
@@ -92,11 +92,15 @@ def count_report(
     mark stays `device.pending` for the caller to hand back.
     """
     groups = table(table_name)
-    generation = device.generation(table_name) if device else None
+    generation = _generation(device, table_name)
+    if device is not None and device.failed is not None:
+        device = None  # the device store failed: counted without it (fails open, like the rate limits)
     mark: Mark | None = None
     for _ in range(_REOPEN_ATTEMPTS):
         if device is not None and mark is None:
-            mark = device.mark(generation or fresh_generation())
+            mark = _mark(device, generation or fresh_generation())
+            if mark is None:
+                device = None
         for reopening in (False, True):
             upsert = Upsert(owner, app_id, dims, now, stored, rejected, reopening, retention_days)
             try:
@@ -116,6 +120,26 @@ def count_report(
                 device_memory().remember_generation(app_id, dims.group_hash, mark.generation)
             return CountedReport(int(attributes.get("details_stored", 0)), str(attributes.get("status", "")))
     raise RuntimeError("group status kept changing while counting a report")  # pragma: no cover
+
+
+def _generation(device: GroupDevice | None, table_name: str) -> str | None:
+    if device is None:
+        return None
+    try:
+        return device.generation(table_name)
+    except (ClientError, BotoCoreError) as error:
+        device.failed = error
+        return None
+
+
+def _mark(device: GroupDevice, generation: str) -> Mark | None:
+    """The device's mark; None (and `device.failed`) when CountersTable failed: the report is still
+    counted, without its device (ingest logs it and counts `GroupDeviceMarksFailed`)."""
+    try:
+        return device.mark(generation)
+    except (ClientError, BotoCoreError) as error:
+        device.failed = error
+        return None
 
 
 def _generation_in(error: ClientError) -> str | None:
