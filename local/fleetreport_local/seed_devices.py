@@ -41,6 +41,7 @@ class DemoDevices:
     adds: dict[GroupKey, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     dirty: dict[GroupKey, dict[str, datetime]] = field(default_factory=lambda: defaultdict(dict))
     reports: Counter[str] = field(default_factory=Counter)
+    generations: dict[GroupKey, str] = field(default_factory=dict)
 
     def next_device(self, group: StoryGroup) -> str:
         index = self.reports[group.name]
@@ -73,18 +74,23 @@ class DemoDevices:
         if not marks:
             return 0
         app_id, group_hash = key
-        found = self.groups.get_item(
-            Key={"app_id": app_id, "group_hash": group_hash}, ConsistentRead=True, ProjectionExpression="id"
-        ).get("Item")
-        if not found:
-            return 0
+        generation = self.generations.get(key)
+        if generation is None:  # the story deletes no group: its id, read once, stays its generation
+            found = self.groups.get_item(
+                Key={"app_id": app_id, "group_hash": group_hash},
+                ConsistentRead=True,
+                ProjectionExpression="id",
+            ).get("Item")
+            if not found:
+                return 0
+            generation = self.generations[key] = str(found["id"])
         with self.counters.batch_writer() as batch:
             for device, at in marks.items():
                 digest = device_hash(app_id, device)
                 batch.put_item(
                     Item={
                         "counter": device_counter(app_id, group_hash, digest),
-                        "g": str(found["id"]),
+                        "g": generation,
                         "day": self.last_day[key][device],
                         "app_id": app_id,
                         "ttl": int((at + timedelta(days=DEVICE_TTL_DAYS)).timestamp()),

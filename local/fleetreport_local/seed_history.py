@@ -132,10 +132,13 @@ class HistoryWriter:
         if action.patch.get("status") == "resolved":
             self.resolved.add(action.group.name)
 
-    def flush(self, group: StoryGroup) -> None:
-        """Add the group's pending reports in one write: what their upserts would have summed to
-        (with what their devices added: `devices`, `dv{yyyymmdd}`)."""
+    def flush(self, group: StoryGroup, final: bool = False) -> None:
+        """Add the group's pending reports in one write: what their upserts would have summed to,
+        with what their devices added (`devices`, `dv{yyyymmdd}`), which ride along on the group's next
+        such write (or the final one): never a write of their own per report."""
         pending = self.pending.pop(group.name, None)
+        if (pending is None or pending.last is None) and not final:
+            return
         devices = self.devices.take_adds(self._key(group)) if self.devices else {}
         names: dict[str, str] = {}
         values: dict[str, Any] = {}
@@ -162,7 +165,7 @@ class HistoryWriter:
 
     def flush_all(self, groups: list[StoryGroup]) -> None:
         for group in groups:
-            self.flush(group)
+            self.flush(group, final=True)
         if self.devices:
             self.devices.write_all_marks()
 
