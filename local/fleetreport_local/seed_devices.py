@@ -3,9 +3,10 @@
 The history writer adds a group's closed-day reports in bulk (seed_history.py), so their devices are
 decided here in memory exactly as ingest decides them (groups/devices.py: new for the group, new for
 the day) and added in the group's next bulk write (`devices`, `dv{yyyymmdd}`). Their device marks are
-written to CountersTable (25 a call) before any report of that group goes through ingest itself (a
-report with a payload, the API's crash posts at start-up), and at the end: ingest then finds them and
-counts exactly what the story's devices did. Device ids are stored as ingest stores them (keyed hash).
+written to CountersTable (25 a call) at the end, before any story device reaches ingest itself (the
+API's crash posts at start-up), which then counts exactly what the story's devices did; a report with
+a payload goes through ingest as a device of its own, which these marks never name. Device ids are
+stored as ingest stores them (keyed hash).
 """
 
 from __future__ import annotations

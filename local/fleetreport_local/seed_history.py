@@ -86,8 +86,6 @@ class HistoryWriter:
         )
         if report.details or live or group.name not in self.created or group.name in self.resolved:
             self.flush(group)
-            if report.details and self.devices:
-                self.devices.write_marks(self._key(group))  # ingest reads them: it counts as the story did
             counted = self._count_one(report, nth, device)
             if self.devices and counted:
                 if report.details:
