@@ -115,9 +115,10 @@ def count_report(
                     break
                 continue
             attributes = answer["Attributes"]
-            if device is not None and mark is not None:
+            if device is not None:
                 device.counted()
-                device_memory().remember_generation(app_id, dims.group_hash, mark.generation)
+            if attributes.get("id"):  # the container now knows the group's generation (no read next time)
+                device_memory().remember_generation(app_id, dims.group_hash, str(attributes["id"]))
             return CountedReport(int(attributes.get("details_stored", 0)), str(attributes.get("status", "")))
     raise RuntimeError("group status kept changing while counting a report")  # pragma: no cover
 
