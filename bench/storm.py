@@ -31,6 +31,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from fleetreport import clock
+from fleetreport.groups.devices import GroupDeviceMemory, use_device_memory
 from fleetreport.groups.ratelimit import RefusalMemory, use_refusal_memory
 from fleetreport.storage.aws import reset_clients
 from fleetreport_local.invoker import Invoker
@@ -116,6 +117,7 @@ class StormModel:
     def _container_of(self, index: int, invoker: Invoker) -> Container:
         context = contextvars.Context()
         context.run(use_refusal_memory, RefusalMemory())
+        context.run(use_device_memory, GroupDeviceMemory())  # what a container knows of group devices
         return Container(index, invoker, context)
 
     # ------------------------------------------------------------------ hooks

@@ -5,7 +5,7 @@ regresses — and the counts the API serves are the story's own."""
 from __future__ import annotations
 
 import json
-from collections import Counter
+from collections import Counter, defaultdict
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -13,6 +13,7 @@ import boto3
 import pytest
 from fleetreport.rollup import runs
 from fleetreport_local import seed_apps, seed_groups, seed_releases
+from fleetreport_local.seed_devices import story_device
 from fleetreport_local.seed_history import dimensions
 from fleetreport_local.seed_story import (
     BAD_RELEASE,
@@ -104,6 +105,39 @@ def test_seeded_groups_carry_the_storys_counts_statuses_and_dates(seeded: tuple[
     first = min(g["stats"]["first_seen"] for g in groups.values())
     assert first[:10] == (now - timedelta(days=35)).date().isoformat()
     assert any("$TOKEN" in line for line in lines)
+
+
+def story_devices(now: datetime) -> tuple[dict[str, set[str]], dict[str, dict[str, set[str]]]]:
+    """Who sent each story report (seed_devices.story_device; a report with a payload is a device of
+    its own): the devices of each group, in all and per UTC day, recounted from the story."""
+    reports, _ = story(now)
+    ever: dict[str, set[str]] = defaultdict(set)
+    daily: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+    index: Counter[str] = Counter()
+    for nth, report in enumerate(reports, 1):
+        name = report.group.name
+        if report.details:
+            device = f"demo-device-{nth}"
+        else:
+            device = story_device(report.group, index[name])
+            index[name] += 1
+        ever[name].add(device)
+        daily[name][report.at.date().isoformat()].add(device)
+    return ever, daily
+
+
+def test_seeded_groups_count_the_storys_devices_in_all_and_per_day(seeded: tuple[Any, list[str]]) -> None:
+    stack, _ = seeded
+    ever, daily = story_devices(SEEDED_AT)
+    groups = groups_by_name(stack)
+    for name, devices in ever.items():
+        assert groups[name]["stats"]["devices"] == len(devices), name
+    assert groups[NEW_TODAY.name]["stats"]["devices"] == seed_groups.TODAY_REPORTS  # one device each
+    admin = stack.auth(role="admin", owner="demo")
+    for name in (BAD_RELEASE.name, "oom"):
+        detail = stack.http("GET", f"/reports/groups/{groups[name]['group_hash']}", headers=admin).json()
+        for day in detail["activity"]["daily"]:
+            assert day["devices"] == len(daily[name].get(day["day"], ())), (name, day)
 
 
 def test_group_trend_shows_the_spike_and_the_regression_on_the_first_run(

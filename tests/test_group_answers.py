@@ -39,6 +39,7 @@ def old_group_json(item: dict[str, Any]) -> dict[str, Any]:
             "last_seen": item.get("last_seen", ""),
             "details_stored": _int(item.get("details_stored")),
             "details_rejected": _int(item.get("details_rejected")),
+            "devices": _int(item.get("devices")),  # the one addition since (SPEC §12, issue 23)
         },
         "status": item.get("status", "open"),
     }
@@ -94,6 +95,7 @@ def stored_group(**extra: Any) -> dict[str, Any]:
         "last_seen": "2026-11-02T00:00:00.000Z",
         "details_stored": Decimal(2),
         "details_rejected": Decimal(0),
+        "devices": Decimal(2),
         "status": "muted",
         "created_at": "2026-11-01T00:00:00.000Z",
         "updated_at": "2026-11-02T00:00:00.000Z",
@@ -111,7 +113,7 @@ EVERY_OPTIONAL = {
 }
 ACTIVITY = {
     "hourly": [{"hour": "2026-11-02T00:00:00.000Z", "count": 3}],
-    "daily": [{"day": "2026-11-02", "count": 3}],
+    "daily": [{"day": "2026-11-02", "count": 3, "devices": 2}],
 }
 GROUPS = [
     pytest.param(stored_group(), id="no optional field"),

@@ -221,9 +221,13 @@ def test_throttled_counter_store_fails_open_and_is_measured(
     )  # fmt: skip
     answers = [ingest(stack, key, report(), device="same-device") for _ in range(2)]
     assert [a.status for a in answers] == [202, 202]  # the per-device limit (1/hour) is not enforced
-    assert counters.attempts == 2 * ATTEMPTS
-    assert '"RateLimiterErrors"' in capsys.readouterr().out
+    # each report: the rate limiter's window, then the group's device mark (groups/devices.py), each
+    # tried ATTEMPTS times; both fail open
+    assert counters.attempts == 2 * 2 * ATTEMPTS
+    out = capsys.readouterr().out
+    assert '"RateLimiterErrors"' in out and '"GroupDeviceMarksFailed"' in out
     assert caplog.messages.count("rate limiter unavailable, allowing") == 2
+    assert caplog.messages.count("group device mark failed") == 2
     item = group_item(stack, app_id, answers[0].json()["group_hash"])
     assert item and item["count"] == 2
 

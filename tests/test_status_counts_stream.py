@@ -1,4 +1,4 @@
-"""Status counts from ComplianceTable's stream (SPEC §9, W2; ADR 26): the events path writes how a
+"""Status counts from ComplianceTable's stream (SPEC §9, W2; ADR 25): the events path writes how a
 consumer counts on its own item, the ComplianceCounts function sums a batch's moves per counts item
 and applies them once, however often the batch is delivered."""
 

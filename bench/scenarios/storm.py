@@ -153,7 +153,7 @@ def compliance_burst(
             )
         )
     undo = model.install(session, client)
-    # The status counts follow ComplianceTable's stream (ADR 26): its mapping runs in the model too,
+    # The status counts follow ComplianceTable's stream (ADR 25): its mapping runs in the model too,
     # every `redeliver_every`-th batch delivered twice; its cost is the events'.
     streams = StreamFeed(model, _unmetered_pump(template), window_s=1.0, redeliver_every=redeliver_every)
     wall = time.perf_counter()

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fleetreport_local.seed_apps import create_app
+from fleetreport_local.seed_devices import DemoDevices
 from fleetreport_local.seed_history import HistoryWriter, demo_details, dimensions
 from fleetreport_local.seed_story import BAD_RELEASE, GROUPS, NEW_TODAY, Report, Triage, story
 from fleetreport_local.seeding import SeedContext
@@ -28,12 +29,16 @@ def seed(ctx: SeedContext, now: datetime | None = None) -> list[str]:
         groups=dynamodb.Table(ctx.template.physical_name("GroupsTable")),
         rollups=dynamodb.Table(ctx.template.physical_name("RollupsTable")),
         today=now.date(),
+        devices=DemoDevices(
+            groups=dynamodb.Table(ctx.template.physical_name("GroupsTable")),
+            counters=dynamodb.Table(ctx.template.physical_name("CountersTable")),
+        ),
     )
     if _already_told(writer):
         return ["Report groups: the demo history is already there (seeding again adds nothing)."]
     reports, triage = story(now)
     replay(writer, reports, triage, ctx.progress)
-    writer.flush_all()
+    writer.flush_all(list(GROUPS))
     writer.roll_closed_days([group for group in GROUPS if group is not NEW_TODAY])
     posted = post_today(ctx, apps)
     days = (now.date() - reports[0].at.date()).days + 1

@@ -39,6 +39,7 @@ from fleetreport.rollup.groups import (
 )
 from fleetreport.rollup.groups import write_day as write_rollup_day
 
+from fleetreport_local.seed_devices import DemoDevices
 from fleetreport_local.seed_story import Report, StoryGroup, Triage
 
 log = logging.getLogger("fleetreport.local.seed")
@@ -71,18 +72,31 @@ class HistoryWriter:
     pending: dict[str, _Pending] = field(default_factory=dict)
     hours: dict[str, dict[str, dict[str, int]]] = field(default_factory=lambda: defaultdict(dict))
     refused: int = 0
+    devices: DemoDevices | None = None  # the story's devices (stats.devices); None: not counted
 
     # ------------------------------------------------------------------ reports and triage
     def report(self, report: Report, nth: int) -> None:
         group = report.group
         self._hour(group, report.at)
         live = report.at.date() >= self.today
+        # A report with a payload goes through ingest as a device of its own (as before): a story device
+        # marked there on a later day first would keep its earlier release beacons from counting.
+        device = (
+            f"demo-device-{nth}" if report.details or not self.devices else self.devices.next_device(group)
+        )
         if report.details or live or group.name not in self.created or group.name in self.resolved:
             self.flush(group)
-            self._count_one(report, nth)
+            counted = self._count_one(report, nth, device)
+            if self.devices and counted:
+                if report.details:
+                    self.devices.counted_by_ingest(self._key(group), device, report.at)
+                else:
+                    self.devices.see(self._key(group), device, report.at)
             self.created.add(group.name)
             self.resolved.discard(group.name)  # a report reopens a resolved group
             return
+        if self.devices:
+            self.devices.see(self._key(group), device, report.at)
         pending = self.pending.get(group.name)
         if (
             pending is not None
@@ -116,30 +130,44 @@ class HistoryWriter:
         if action.patch.get("status") == "resolved":
             self.resolved.add(action.group.name)
 
-    def flush(self, group: StoryGroup) -> None:
-        """Add the group's pending reports in one write: what their upserts would have summed to."""
+    def flush(self, group: StoryGroup, final: bool = False) -> None:
+        """Add the group's pending reports in one write: what their upserts would have summed to,
+        with what their devices added (`devices`, `dv{yyyymmdd}`), which ride along on the group's next
+        such write (or the final one): never a write of their own per report."""
         pending = self.pending.pop(group.name, None)
-        if pending is None or pending.last is None:
+        if (pending is None or pending.last is None) and not final:
             return
-        stamp = format_time(pending.last)
-        names = {"#count": "count"}
-        adds = "#count :n"
-        if group.hourly:  # what count_report adds to the hour's counter too (the alerts read it)
-            names["#hour"] = f"h{pending.last:%Y%m%d%H}"
-            adds += ", #hour :n"
+        devices = self.devices.take_adds(self._key(group)) if self.devices else {}
+        names: dict[str, str] = {}
+        values: dict[str, Any] = {}
+        adds, sets = [], ""
+        if pending is not None and pending.last is not None:
+            sets = "SET last_seen = :at, updated_at = :at "
+            names["#count"], values[":at"], values[":n"] = "count", format_time(pending.last), pending.count
+            adds.append("#count :n")
+            if group.hourly:  # what count_report adds to the hour's counter too (the alerts read it)
+                names["#hour"] = f"h{pending.last:%Y%m%d%H}"
+                adds.append("#hour :n")
+        for n, (attribute, added) in enumerate(sorted(devices.items())):
+            names[f"#d{n}"], values[f":d{n}"] = attribute, added
+            adds.append(f"#d{n} :d{n}")
+        if not adds:
+            return
         self.groups.update_item(
             Key={"app_id": self._app_id(group), "group_hash": dimensions(group).group_hash},
-            UpdateExpression=f"SET last_seen = :at, updated_at = :at ADD {adds}",
+            UpdateExpression=f"{sets}ADD {', '.join(adds)}",
             ConditionExpression="attribute_exists(group_hash)",
             ExpressionAttributeNames=names,
-            ExpressionAttributeValues={":at": stamp, ":n": pending.count},
+            ExpressionAttributeValues=values,
         )
 
-    def flush_all(self) -> None:
-        for pending in list(self.pending.values()):
-            self.flush(pending.group)
+    def flush_all(self, groups: list[StoryGroup]) -> None:
+        for group in groups:
+            self.flush(group, final=True)
+        if self.devices:
+            self.devices.write_all_marks()
 
-    def _count_one(self, report: Report, nth: int) -> None:
+    def _count_one(self, report: Report, nth: int, device: str) -> bool:
         app_id, key = self.apps[report.group.app]
         if not report.details:
             count_report(
@@ -149,14 +177,16 @@ class HistoryWriter:
                 dims=dimensions(report.group),
                 now=report.at,
             )
-            return
+            return True
         body = {**report.group.body(), "details": demo_details(report.group, nth)}
-        headers = {"Authorization": f"Bearer {key}", "X-Device-ID": f"demo-device-{nth}"}
+        headers = {"Authorization": f"Bearer {key}", "X-Device-ID": device}
         try:
             ingest_report(headers, json.dumps(body).encode(), now=report.at)
         except DomainError as error:  # e.g. a rate limit set very low: the demo goes on without it
             self.refused += 1
             log.warning("seed: report of %s refused (%s)", report.at.isoformat(), error)
+            return False
+        return True
 
     # ------------------------------------------------------------------ rollups of the closed days
     def roll_closed_days(self, story_groups: list[StoryGroup]) -> int:
@@ -190,6 +220,9 @@ class HistoryWriter:
 
     def _app_id(self, group: StoryGroup) -> str:
         return self.apps[group.app][0]
+
+    def _key(self, group: StoryGroup) -> tuple[str, str]:
+        return self._app_id(group), dimensions(group).group_hash
 
 
 def _flat(group: StoryGroup) -> dict[str, str]:

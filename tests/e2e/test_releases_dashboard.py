@@ -128,16 +128,48 @@ def test_the_chart_draws_a_line_per_version_and_its_table_holds_the_apis_days(
 def test_the_group_list_and_page_show_the_devices_a_group_hit(page: Any, api: Api, fleet: Fleet) -> None:
     sign_in(page, api)
     listed = api.get("/reports/groups?" + urlencode({"app": fleet.app_name}))["items"]
+    assert [item["stats"]["devices"] for item in listed] == [CRASHING]  # 3 devices sent the crash
     page.get_by_label("App", exact=True).fill(fleet.app_name)
     page.get_by_role("button", name="Apply filters").click()
     settled(page, f"app={fleet.app_name}")
     expect(page.locator("table.groups tbody tr")).to_have_count(len(listed))
-    devices = listed[0]["stats"].get("devices")
-    shown = f"{devices:,}" if devices is not None else "—"
-    expect(page.locator('table.groups tbody tr td[data-label="Devices"]').first).to_have_text(shown)
+    expect(page.locator('table.groups tbody tr td[data-label="Devices"]').first).to_have_text(f"{CRASHING:,}")
     page.locator("table.groups tbody tr a").first.click()
     expect(page.locator("#activity-title")).to_be_visible()
-    expect(page.locator("dl.facts dt", has_text="Devices affected")).to_be_visible()
+    term = page.locator("dl.facts dt", has_text="Devices affected")
+    affected = term.locator("xpath=following-sibling::dd[1]")
+    expect(affected).to_have_text(f"{CRASHING:,}")
+    group = api.get(f"/reports/groups/{listed[0]['group_hash']}?" + urlencode({"app": fleet.app_name}))
+    device_days = sum(day["devices"] for day in group["activity"]["daily"])
+    assert device_days == CRASHING  # all today: one device-day each
+    expect(page.locator("#activity-devices figcaption")).to_contain_text(f"({device_days:,} device-days")
+    rows = page.locator("#activity-devices table tbody tr")
+    expect(rows).to_have_count(30)
+    expect(rows.last.locator("td").last).to_have_text(f"{group['activity']['daily'][-1]['devices']:,}")
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_the_group_page_with_devices_fits_the_screen_and_labels_its_controls(
+    browser: Any, api: Api, fleet: Fleet, width: int, artifacts: Any
+) -> None:
+    listed = api.get("/reports/groups?" + urlencode({"app": fleet.app_name}))["items"]
+    context = browser.new_context(viewport={"width": width, "height": 900}, base_url=api.base)
+    page = context.new_page()
+    try:
+        sign_in(page, api)
+        page.goto(f"/#/groups/{listed[0]['group_hash']}?app={fleet.app_name}")
+        page.locator("#activity-devices svg").wait_for()
+        assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
+        unlabelled = page.evaluate(
+            "[...document.querySelectorAll('input, select, textarea, button')]"
+            ".filter(el => el.type !== 'hidden' && !(el.labels && el.labels.length)"
+            " && !el.getAttribute('aria-label') && !el.textContent.trim())"
+            ".map(el => el.name || el.id || el.tagName)"
+        )
+        assert unlabelled == []
+        page.screenshot(path=str(artifacts / f"group-devices-{width}.png"), full_page=True)
+    finally:
+        context.close()
 
 
 @pytest.mark.parametrize("width", [1280, 390])

@@ -20,6 +20,7 @@ from fleetreport.aggregates.stream import StreamSummary, handle_record
 from fleetreport.groups.models import utc_now
 from fleetreport.http import logger
 from fleetreport.releases.group_reports import count_group_reports
+from fleetreport.releases.top_groups import rank_groups
 from fleetreport.settings import get_settings
 
 
@@ -63,6 +64,7 @@ def count_release_reports(event: dict[str, Any], response: dict[str, Any], setti
             if (stream := record.dynamodb) is not None
         ]
         count_group_reports(settings.rollups_table, settings.counters_table, changes, utc_now())
+        rank_groups(settings.rollups_table, changes)  # top_groups (idempotent: safe in a retried batch)
     except (ClientError, BotoCoreError):
         logger.exception("release report counts failed; the batch is retried")
         first = str(records[0].get("dynamodb", {}).get("SequenceNumber", ""))

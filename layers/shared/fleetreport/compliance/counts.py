@@ -6,7 +6,7 @@ A consumer counts the way status_trend counts it at an instant after everything 
 under the status (and owner key) of its snapshot with the greatest sort key. That counted state sits
 on the consumer item (`cnt_sk`, `cnt_status`, `cnt_owner`, `cnt_deleted`), written by the events
 path in the same UpdateItem as the consumer's latest status (compliance/store.py): one write, no
-transaction, no counts item on the event path (SPEC §9, W2; ADR 26).
+transaction, no counts item on the event path (SPEC §9, W2; ADR 25).
 
 The counts items (every consumer's, and each Candlepin owner key's; `counts_key`; attributes
 `s#{status}`) are kept by the ComplianceCounts function from ComplianceTable's stream

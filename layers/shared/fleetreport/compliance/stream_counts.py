@@ -1,4 +1,4 @@
-"""The status counts items from ComplianceTable's stream (SPEC §9, W2; ADR 26; compliance/counts.py).
+"""The status counts items from ComplianceTable's stream (SPEC §9, W2; ADR 25; compliance/counts.py).
 
 Each consumer item change (`sk` `C#…`; every other record is skipped, and the template's filter keeps
 most of them away) moves the counts by the difference between its new and old counted state. Stream

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from fleetreport.errors import BadRequest
+from fleetreport.groups.devices import day_counts
 from fleetreport.groups.hours import Hour, hour_of, hours_back, item_hours
 from fleetreport.rollup.group_counts import GroupCounts
 from fleetreport.rollup.groups import DIMENSIONS
@@ -60,19 +61,22 @@ def _hourly(counts: Counter[Hour], now: datetime) -> list[dict[str, Any]]:
     ]
 
 
-def _daily(counts: Counter[Hour], now: datetime) -> list[dict[str, Any]]:
+def _daily(counts: Counter[Hour], devices: dict[str, int], now: datetime) -> list[dict[str, Any]]:
     per_day: Counter[str] = Counter()
     for (day, _), count in counts.items():
         per_day[day] += count
     days = [(now - timedelta(days=back)).strftime("%Y-%m-%d") for back in range(DAYS - 1, -1, -1)]
-    return [{"day": day, "count": per_day.get(day, 0)} for day in days]
+    return [{"day": day, "count": per_day.get(day, 0), "devices": devices.get(day, 0)} for day in days]
 
 
 def group_activity(item: dict[str, Any], now: datetime) -> dict[str, Any]:
-    """`{"hourly": [24 x {hour, count}], "daily": [30 x {day, count}]}`, oldest first."""
+    """`{"hourly": [24 x {hour, count}], "daily": [30 x {day, count, devices}]}`, oldest first.
+
+    Devices per day are the group item's own `dv{yyyymmdd}` counters (groups/devices.py): ingest keeps
+    them in the report's one UpdateItem, for the 30 days of the series."""
     first_day = (now - timedelta(days=DAYS - 1)).strftime("%Y-%m-%d")
     counts = hours_by_group([item], first_day, hour_of(now)[0])[(item["app_id"], item["group_hash"])]
-    return {"hourly": _hourly(counts, now), "daily": _daily(counts, now)}
+    return {"hourly": _hourly(counts, now), "daily": _daily(counts, day_counts(item), now)}
 
 
 def hourly_activity(items: list[dict[str, Any]], now: datetime) -> dict[GroupKey, dict[str, Any]]:

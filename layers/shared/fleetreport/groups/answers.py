@@ -67,6 +67,10 @@ class Stats(TypedDict):
     last_seen: Time
     details_stored: int
     details_rejected: int
+    devices: Annotated[
+        int,
+        Field(description="distinct devices that reported the group since it was first seen (SPEC §12)"),
+    ]
 
 
 class HourCount(TypedDict):
@@ -77,6 +81,7 @@ class HourCount(TypedDict):
 class DayCount(TypedDict):
     day: str
     count: int
+    devices: Annotated[int, Field(description="distinct devices that reported the group that UTC day")]
 
 
 class Activity(TypedDict, total=False):
@@ -115,6 +120,7 @@ LISTED_ATTRIBUTES = (
     "first_seen",
     "details_stored",
     "details_rejected",
+    "devices",
     "created_at",
     "updated_at",
     *_OPTIONAL_TRIAGE,
@@ -180,6 +186,7 @@ class Group(_Sparse):
                 "last_seen": item.get("last_seen", ""),
                 "details_stored": _int(item.get("details_stored")),
                 "details_rejected": _int(item.get("details_rejected")),
+                "devices": _int(item.get("devices")),
             },
             "status": item.get("status", "open"),
             "created_at": item.get("created_at", ""),

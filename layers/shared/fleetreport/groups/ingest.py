@@ -21,10 +21,12 @@ from fleetreport.apps.keys import lookup_report_key
 from fleetreport.errors import BadRequest, DomainError, Forbidden, PayloadTooLarge, Unauthorized
 from fleetreport.groups.blobs import STORAGE_ERRORS, BlobLocation, delete_blobs, store_blob, trim_blobs
 from fleetreport.groups.details import Details, parse_details
+from fleetreport.groups.devices import GroupDevice
 from fleetreport.groups.models import EVENT_TYPES, FIELDS, Dimensions, utc_now
 from fleetreport.groups.ratelimit import Window, enforce_rate_limits, release_rate_limits, windows_for
 from fleetreport.groups.store import count_report
 from fleetreport.http import logger, metrics
+from fleetreport.releases.devices import device_hash
 from fleetreport.releases.reports import mark_report_device
 from fleetreport.settings import Settings, get_settings
 
@@ -159,6 +161,7 @@ def _count_with_details(
         refusal = error
     location = _store(settings, owner, app_id, dims, details, now) if details else None
     rejected = refusal is not None or (details is not None and location is None)
+    device = _group_device(settings, app_id, dims, device_id, now)
     try:
         counted = count_report(
             settings.groups_table,
@@ -169,20 +172,51 @@ def _count_with_details(
             stored=1 if location else 0,
             rejected=1 if rejected else 0,
             retention_days=settings.reports_group_retention_days,
+            device=device,
         )
     except Exception:
-        # The report was not counted: neither its blob nor its rate-limit units outlive the failure.
+        # The report was not counted: neither its blob, its device mark nor its rate-limit units
+        # outlive the failure.
         if location:
             _forget(settings, location)
+        _hand_back_device(device)
         release_rate_limits(settings, taken)
         raise
     _record(app_id, dims.group_hash, stored=location is not None, rejected=rejected)
+    if device is not None and device.failed is not None:
+        logger.warning("group device mark failed", extra={"error_type": type(device.failed).__name__})
+        metrics.add_metric(name="GroupDeviceMarksFailed", unit=MetricUnit.Count, value=1)
     if location and counted.details_stored > settings.reports_max_blobs_per_group:
         _trim(settings, app_id, dims.group_hash)
     if refusal is not None:
         mark_report_device(settings, owner, app_id, dims, device_id, now)  # counted: its device is active
         raise refusal
     return IngestResult(dims.group_hash, location is not None)
+
+
+def _group_device(
+    settings: Settings, app_id: str, dims: Dimensions, device_id: str, now: datetime
+) -> GroupDevice | None:
+    """The report's device on its group (`stats.devices`), marked in CountersTable by its keyed hash."""
+    if not settings.counters_table:
+        return None
+    return GroupDevice(
+        counters_table=settings.counters_table,
+        app_id=app_id,
+        group_hash=dims.group_hash,
+        digest=device_hash(app_id, device_id),
+        now=now,
+        retention_days=settings.reports_group_retention_days,
+    )
+
+
+def _hand_back_device(device: GroupDevice | None) -> None:
+    if device is None:
+        return
+    try:
+        device.hand_back()
+    except STORAGE_ERRORS as error:
+        logger.warning("device mark not handed back", extra={"error_type": type(error).__name__})
 
 
 def _store(

@@ -9,10 +9,19 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from botocore.exceptions import ClientError
+from boto3.dynamodb.types import TypeDeserializer
+from botocore.exceptions import BotoCoreError, ClientError
 
+from fleetreport.groups.devices import (
+    GroupDevice,
+    Mark,
+    day_attribute,
+    device_memory,
+    fresh_generation,
+    stale_day_attributes,
+)
 from fleetreport.groups.models import Dimensions, format_time
 from fleetreport.storage.aws import dynamodb, table
 from fleetreport.storage.pages import batch_get
@@ -67,6 +76,7 @@ def count_report(
     stored: int = 0,
     rejected: int = 0,
     retention_days: int = 0,
+    device: GroupDevice | None = None,
 ) -> CountedReport:
     """Count one report into its group with one atomic UpdateItem (two when reopening a resolved one).
 
@@ -75,20 +85,126 @@ def count_report(
     the reopening update runs with the condition `status = resolved`. Each attempt is atomic and a
     failed condition writes nothing, so the report is counted exactly once whatever runs in between
     (a PATCH muting the group, another report reopening it): we simply retry with what is true now.
+
+    With a `device`, the same UpdateItem also ADDs `devices` and the day's `dv…` by the device's mark
+    (groups/devices.py), conditional on the group generation the mark was decided for: when the group
+    was deleted or recreated meanwhile, the mark is handed back and decided again. On an exception the
+    mark stays `device.pending` for the caller to hand back.
     """
     groups = table(table_name)
+    generation = _generation(device, table_name)
+    if device is not None and device.failed is not None:
+        device = None  # the device store failed: counted without it (fails open, like the rate limits)
+    mark: Mark | None = None
     for _ in range(_REOPEN_ATTEMPTS):
+        if device is not None and mark is None:
+            mark = _mark(device, generation or fresh_generation())
+            if mark is None:
+                device = None
         for reopening in (False, True):
+            upsert = Upsert(owner, app_id, dims, now, stored, rejected, reopening, retention_days)
             try:
-                request = _upsert(owner, app_id, dims, now, stored, rejected, reopening, retention_days)
-                answer = groups.update_item(**request)
+                answer = groups.update_item(**upsert.request(mark, generation))
             except ClientError as error:
-                if is_conditional_failure(error):
-                    continue
-                raise
+                if not is_conditional_failure(error):
+                    raise
+                actual = _generation_in(error)
+                if device is not None and actual != generation:  # deleted or recreated meanwhile
+                    device.hand_back()
+                    mark, generation = None, actual
+                    break
+                continue
             attributes = answer["Attributes"]
+            if device is not None:
+                device.counted()
+            if attributes.get("id"):  # the container now knows the group's generation (no read next time)
+                device_memory().remember_generation(app_id, dims.group_hash, str(attributes["id"]))
             return CountedReport(int(attributes.get("details_stored", 0)), str(attributes.get("status", "")))
     raise RuntimeError("group status kept changing while counting a report")  # pragma: no cover
+
+
+def _generation(device: GroupDevice | None, table_name: str) -> str | None:
+    if device is None:
+        return None
+    try:
+        return device.generation(table_name)
+    except (ClientError, BotoCoreError) as error:
+        device.failed = error
+        return None
+
+
+def _mark(device: GroupDevice, generation: str) -> Mark | None:
+    """The device's mark; None (and `device.failed`) when CountersTable failed: the report is still
+    counted, without its device (ingest logs it and counts `GroupDeviceMarksFailed`)."""
+    try:
+        return device.mark(generation)
+    except (ClientError, BotoCoreError) as error:
+        device.failed = error
+        return None
+
+
+def _generation_in(error: ClientError) -> str | None:
+    """The group's `id` in a refused update's old image (ReturnValuesOnConditionCheckFailure)."""
+    old: Any = error.response.get("Item")
+    value: Any = old.get("id") if isinstance(old, dict) else None
+    return str(TypeDeserializer().deserialize(cast(Any, value))) if isinstance(value, dict) else None
+
+
+@dataclass(frozen=True)
+class Upsert:
+    """The counting UpdateItem of one report."""
+
+    owner: str
+    app_id: str
+    dims: Dimensions
+    now: datetime
+    stored: int
+    rejected: int
+    reopening: bool
+    retention_days: int = 0
+
+    def request(self, mark: Mark | None = None, generation: str | None = None) -> dict[str, Any]:
+        request = _upsert(
+            self.owner,
+            self.app_id,
+            self.dims,
+            self.now,
+            self.stored,
+            self.rejected,
+            self.reopening,
+            self.retention_days,
+        )
+        if mark is not None:
+            _add_devices(request, mark, generation, self.now)
+        return request
+
+
+def _add_devices(request: dict[str, Any], mark: Mark, generation: str | None, now: datetime) -> None:
+    """Fold the device's mark into the report's UpdateItem, conditional on the group's generation
+    (`id`): the group the mark was decided for, or none yet (then the mark's generation becomes the
+    new group's `id`)."""
+    names, values = request["ExpressionAttributeNames"], request["ExpressionAttributeValues"]
+    values[":id"] = mark.generation
+    values[":devices"] = mark.new_device
+    adds = ", #devices :devices"
+    names["#devices"] = "devices"
+    if mark.new_day:
+        names["#device_day"] = day_attribute(mark.day)
+        values[":device_day"] = 1
+        adds += ", #device_day :device_day"
+    stale = stale_day_attributes(now)
+    for index, name in enumerate(stale):
+        names[f"#stale{index}"] = name
+    expression = request["UpdateExpression"]
+    head, remove, tail = expression.partition(" REMOVE ")
+    removals = ", ".join(f"#stale{index}" for index in range(len(stale)))
+    request["UpdateExpression"] = head + adds + " REMOVE " + (tail + ", " if remove else "") + removals
+    if generation is None:
+        request["ConditionExpression"] = f"attribute_not_exists(id) AND ({request['ConditionExpression']})"
+    else:
+        values[":generation"] = generation
+        request["ConditionExpression"] = f"id = :generation AND ({request['ConditionExpression']})"
+    request["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
 
 
 def _upsert(

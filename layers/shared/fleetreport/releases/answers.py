@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from fleetreport.groups.answers import Group
+
 
 class _Answer(BaseModel):
     model_config = ConfigDict(frozen=True)
@@ -55,7 +57,16 @@ class ReleaseList(_Answer):
 class ReleaseDetail(Release):
     """`GET /apps/{app_id}/releases/{version}`: the version plus its groups hitting most devices."""
 
-    top_groups: list[dict[str, Any]] = Field(description="up to 10 group list items, by stats.devices desc")
+    top_groups: list[Group] = Field(
+        description="up to 10 group list items of the version (and slice), "
+        "by stats.devices desc, ties by group_hash"
+    )
+
+    def to_json(self) -> dict[str, Any]:
+        """The groups as the group list serializes them (absent optionals left out, not null)."""
+        body = self.model_dump(exclude={"top_groups"})
+        body["top_groups"] = [group.to_json() for group in self.top_groups]
+        return body
 
 
 class GateVerdict(_Answer):

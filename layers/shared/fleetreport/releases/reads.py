@@ -23,8 +23,10 @@ from fleetreport.apps.store import default_store
 from fleetreport.auth.principal import Principal
 from fleetreport.cursors import CursorModel
 from fleetreport.errors import BadRequest, NotFound
+from fleetreport.groups.answers import Group
 from fleetreport.groups.ingest import valid_field
 from fleetreport.groups.models import format_time, utc_now
+from fleetreport.groups.store import batch_get_groups
 from fleetreport.releases.answers import (
     GateVerdict,
     Release,
@@ -36,6 +38,7 @@ from fleetreport.releases.answers import (
 from fleetreport.releases.counting import day_attr
 from fleetreport.releases.health import ReleaseHealth
 from fleetreport.releases.keys import counts_key, counts_pk, slice_name
+from fleetreport.releases.top_groups import top_entries
 from fleetreport.settings import get_settings
 from fleetreport.storage.aws import table
 
@@ -178,10 +181,24 @@ def get_release(
     app = _app(principal, app_id)
     version = parse_version(version)
     wanted = days_back((now or utc_now()).date(), parse_days(days))
-    item = _counts_item(app, parse_slice(channel, platform), version)
+    slice_ = parse_slice(channel, platform)
+    item = _counts_item(app, slice_, version)
     if item is None:
         raise NotFound("release not found")
-    return ReleaseDetail(**release_of(item, wanted), top_groups=[])
+    return ReleaseDetail(
+        **release_of(item, wanted), top_groups=top_groups(principal.owner, app, slice_, version)
+    )
+
+
+def top_groups(owner: str, app_id: str, slice_: str, version: str) -> list[dict[str, Any]]:
+    """Up to 10 group list items of the release slice, by `stats.devices` descending (ties by hash):
+    one Query of its ranking entries (releases/top_groups.py), then one BatchGetItem of those groups."""
+    settings = get_settings()
+    entries = top_entries(settings.rollups_table, app_id, slice_, version)
+    items = batch_get_groups(settings.groups_table, [(app_id, str(e["group_hash"])) for e in entries])
+    mine = [item for item in items if item.get("owner") == owner]
+    mine.sort(key=lambda item: (-int(item.get("devices", 0)), str(item["group_hash"])))
+    return [Group.fields_of(item) for item in mine]
 
 
 def release_health_of(owner: str, app_id: str) -> ReleaseHealth:
