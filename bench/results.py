@@ -65,3 +65,30 @@ def write_results(path: Path, rows: list[Row], date: str, sizes: str, elapsed: f
         ]
     )
     path.write_text(text.rstrip() + "\n")
+
+
+def update_results(path: Path, rows: list[Row], date: str) -> None:
+    """Replace the given rows (by figure) and their notes in an existing RESULTS.md, or add them at
+    the end of the table and of the notes; every other row stays as it was (dated by its own run)."""
+    lines = path.read_text().splitlines()
+    for row in rows:
+        line = markdown_table([row], date).splitlines()[-1]
+        found = [i for i, text in enumerate(lines) if text.startswith(f"| {row.figure} |")]
+        if found:
+            lines[found[0]] = line
+        else:
+            last = max(i for i, text in enumerate(lines) if text.startswith("| ") and "---|" not in text)
+            lines.insert(last + 1, line)
+        if not row.note:
+            continue
+        note = f"- **{row.figure}**: {row.note}"
+        found = [i for i, text in enumerate(lines) if text.startswith(f"- **{row.figure}**:")]
+        if found:
+            lines[found[0]] = note
+        else:
+            start = lines.index("## Notes")
+            end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
+            while lines[end - 1] == "":
+                end -= 1
+            lines.insert(end, note)
+    path.write_text("\n".join(lines).rstrip() + "\n")

@@ -3,6 +3,7 @@
     python -m bench.run --write bench/RESULTS.md   # everything, full sizes (make bench)
     python -m bench.run --smoke                     # tiny sizes, a few seconds per scenario (CI)
     python -m bench.run --only list_groups --only cold_start
+    python -m bench.run --only rollup_units --update bench/RESULTS.md   # replace only those rows
 
 Data scenarios share one moto store in this process; each is measured in its own worker process.
 Exit status: 0 when every scenario ran (whether or not it met its budget), 1 when one errored.
@@ -20,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.report import ERROR, Row, console_table, errored, today
-from bench.results import write_results
+from bench.results import update_results, write_results
 from bench.scenarios import FULL, SMOKE, Sizes, describe
 
 # Every scenario name, in the order of the table. The first six need the moto store.
@@ -37,6 +38,7 @@ SCENARIOS = (
     "throughput",
     "cost",
     "storm",
+    "rollup_units",
 )
 STORE_PHASES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("bench.scenarios.groups", ("list_groups", "group_trend", "list_groups_100k")),
@@ -58,6 +60,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         choices=SCENARIOS,
         metavar="NAME",
         help=f"run only this scenario (repeatable): {', '.join(SCENARIOS)}",
+    )
+    parser.add_argument(
+        "--update", metavar="PATH", help="replace only the rows run (and their notes) in PATH, dated today"
     )
     parser.add_argument("--json", metavar="PATH", help="also write the rows as JSON (used by the smoke test)")
     return parser.parse_args(argv)
@@ -118,6 +123,10 @@ def run_process_phases(sizes: Sizes, wanted: Callable[[str], bool]) -> list[Row]
         from bench.scenarios import storm_rows
 
         rows += _guarded(("storm",), lambda: storm_rows.run(sizes))
+    if wanted("rollup_units"):
+        from bench.scenarios import rollup_units_rows
+
+        rows += _guarded(("rollup_units",), lambda: rollup_units_rows.run(smoke=sizes.label == "smoke"))
     return rows
 
 
@@ -140,6 +149,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"bench: {len(rows)} rows in {elapsed:.0f}s ({sizes.label} sizes)", file=sys.stderr)
     if args.write:
         write_results(Path(args.write), rows, today(), describe(sizes), elapsed)
+    if args.update:
+        update_results(Path(args.update), rows, today())
     if args.json:
         document = {"scenarios": [n for n in SCENARIOS if wanted(n)], "rows": [row.to_dict() for row in rows]}
         Path(args.json).write_text(json.dumps(document, indent=2))

@@ -59,8 +59,10 @@ def _template_items(compliance_name: str, instant: str) -> dict[str, list[dict[s
     consumer = {"uuid": TEMPLATE_UUID, "owner": {"key": "zzowner"}, "created": date}
     entity = {"consumer": consumer, "entitlements": [], "status": {"status": "zzstatus", "date": date}}
     for raw in (
-        {"id": "zz-c", "type": "CREATED", "target": "CONSUMER", "timestamp": date, "entity": json.dumps(consumer)},
-        {"id": "zz-s", "type": "CREATED", "target": "COMPLIANCE", "timestamp": date, "entity": json.dumps(entity)},
+        {"id": "zz-c", "type": "CREATED", "target": "CONSUMER", "timestamp": date,
+         "entity": json.dumps(consumer)},
+        {"id": "zz-s", "type": "CREATED", "target": "COMPLIANCE", "timestamp": date,
+         "entity": json.dumps(entity)},
     ):  # fmt: skip
         store_event(writer, parse_event(raw))
     kinds: dict[str, list[dict[str, Any]]] = {"consumer": [], "snapshot": [], "log": []}
@@ -106,7 +108,8 @@ def load_consumers(
             uuid, instant = f"{tenant}-{number:07d}", instant_of(number)
             owner, status = f"org-{number % OWNERS}", STATUSES[number % 3]
             swaps = [
-                (TEMPLATE_UUID, uuid), (template_instant.replace("Z", "+0000"), instant.replace("Z", "+0000")),
+                (TEMPLATE_UUID, uuid),
+                (template_instant.replace("Z", "+0000"), instant.replace("Z", "+0000")),
                 (template_instant, instant), (template_instant[:10], instant[:10]),
                 ("zzowner", owner), ("zzstatus", status), ("ZZSTATUS", status.upper()),
                 (f"#{TEMPLATE_TENANT}#", f"#{tenant}#"), (f"#{TEMPLATE_TENANT}", f"#{tenant}"),
@@ -177,7 +180,8 @@ def run_units(
     from fleetreport.settings import get_settings
 
     sqs, url = boto3.client("sqs"), get_settings().rollup_queue_url
-    body, at, units, redelivery = {"tenants": [tenant]}, 0.0, [], {}
+    body: dict[str, Any] = {"tenants": [tenant]}
+    at, units, redelivery = 0.0, list[dict[str, Any]](), dict[str, Any]()
     while len(units) < 2_000:
         dying = not units and not redelivery
         if dying:
