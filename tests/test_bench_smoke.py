@@ -96,3 +96,17 @@ def test_storm_rows_read_the_capacity_meter(smoke_rows: list[dict[str, Any]]) ->
     for name in ("capacity W1", "capacity W2", "capacity W3", "WCU per accepted report (W3)",
                  "WCU per refused report (W1, W3)", "WCU per compliance event (W2)"):  # fmt: skip
         assert name in figures
+
+
+def test_rollup_unit_rows_come_from_units_that_ran(smoke_rows: list[dict[str, Any]]) -> None:
+    """Each `rollup unit: …` row names its two sizes and the items each of their units read."""
+    rows = {row["figure"]: row for row in smoke_rows if row["figure"].startswith("rollup unit: ")}
+    assert set(rows) == {
+        "rollup unit: one tenant-day of 1,000,000 changes",
+        "rollup unit: first rollup of 1,000,000 consumers",
+    }
+    for row in rows.values():
+        assert row["result"] in MEASURED, row
+        assert "ran at " in row["measured"] and "exact: yes" in row["measured"], row["measured"]
+        units = [int(n.replace(",", "")) for n in re.findall(r"[\d,]+(?= /| ,|$)", row["reads"])]
+        assert units and all(n > 0 for n in units), row["reads"]
