@@ -32,7 +32,8 @@ from fleetreport.rollup.counting import Partition, deltas_at, touched_partitions
 from fleetreport.rollup.days import END_LABEL, LABELS, instant_before, last_ms_before
 from fleetreport.rollup.history import Change, ConsumerHistory, State
 from fleetreport.rollup.keys import status_pk
-from fleetreport.rollup.status import StatusRollup, snapshot_bounds
+from fleetreport.rollup.shard_pages import snapshot_bounds
+from fleetreport.rollup.status import StatusRollup
 
 from bench.generate import SEED, YEAR_DAYS, Clock, weighted
 

@@ -3,7 +3,7 @@
     python -m bench.run --write bench/RESULTS.md   # everything, full sizes (make bench)
     python -m bench.run --smoke                     # tiny sizes, a few seconds per scenario (CI)
     python -m bench.run --only list_groups --only cold_start
-    python -m bench.run --only release_day --update bench/RESULTS.md   # replace only these rows
+    python -m bench.run --only release_day --update bench/RESULTS.md   # replace only these rows (and their notes)
 
 Data scenarios share one moto store in this process; each is measured in its own worker process.
 Exit status: 0 when every scenario ran (whether or not it met its budget), 1 when one errored.
@@ -40,6 +40,7 @@ SCENARIOS = (
     "storm",
     "release_day",
     "releases_read",
+    "rollup_units",
 )
 STORE_PHASES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("bench.scenarios.groups", ("list_groups", "group_trend", "list_groups_100k")),
@@ -133,6 +134,10 @@ def run_process_phases(sizes: Sizes, wanted: Callable[[str], bool]) -> list[Row]
             rows += _guarded(("release_day",), lambda: release_rows.release_day_rows(sizes))
         if wanted("releases_read"):
             rows += _guarded(("releases_read",), lambda: release_rows.releases_read_rows(sizes))
+    if wanted("rollup_units"):
+        from bench.scenarios import rollup_units_rows
+
+        rows += _guarded(("rollup_units",), lambda: rollup_units_rows.run(smoke=sizes.label == "smoke"))
     return rows
 
 

@@ -108,3 +108,17 @@ def test_release_health_rows_are_measured(smoke_rows: list[dict[str, Any]]) -> N
     ):
         assert rows[name]["result"] in MEASURED, rows[name]
     assert "exact: yes" in rows["capacity W4 release day"]["measured"]
+
+
+def test_rollup_unit_rows_come_from_units_that_ran(smoke_rows: list[dict[str, Any]]) -> None:
+    """Each `rollup unit: …` row names its two sizes and the items each of their units read."""
+    rows = {row["figure"]: row for row in smoke_rows if row["figure"].startswith("rollup unit: ")}
+    assert set(rows) == {
+        "rollup unit: one tenant-day of 1,000,000 changes",
+        "rollup unit: first rollup of 1,000,000 consumers",
+    }
+    for row in rows.values():
+        assert row["result"] in MEASURED, row
+        assert "ran at " in row["measured"] and "exact: yes" in row["measured"], row["measured"]
+        units = [int(n.replace(",", "")) for n in re.findall(r"[\d,]+(?= /| ,|$)", row["reads"])]
+        assert units and all(n > 0 for n in units), row["reads"]

@@ -8,7 +8,11 @@ rollup also reads every consumer once). Its unit runs through the rollup functio
 the storm model's simulated clock (its per-call latencies), with items read counted by the bench's
 CallLog. The fleet figures are extrapolated from those units, linearly in the day's changes (§5: a
 rollup costs reads proportional to the day's changes): 10,000 tenants sharing 1,000,000 changes,
-their units list-scheduled on 50 workers, plus the dispatcher's enqueueing.
+their units list-scheduled on 50 workers, plus the dispatcher's enqueueing. The verdict on a unit's
+limits (≤ 50,000 items, ≤ 10 simulated minutes) reads the units that ran — every tenant's unit and
+every delivery of the sliced day, their items and simulated seconds (call latencies + CPU measured
+with `time.process_time`) — never the extrapolation; W2's day (100,000 changes) and the 1,000,000
+sizes are the `rollup unit: …` rows (bench/scenarios/rollup_units.py).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -23,6 +28,7 @@ TENANTS = 10_000
 CHANGES = 1_000_000
 WORKERS = 50
 UNIT_BUDGET = 50_000
+UNIT_SECONDS_LIMIT = 600.0  # SPEC §9: no unit runs longer than 10 simulated minutes
 
 
 def _load_tenant(tenant: str, consumers: int, day: datetime) -> int:
@@ -49,7 +55,9 @@ def _load_tenant(tenant: str, consumers: int, day: datetime) -> int:
     return 2 * consumers
 
 
-def measure(sizes: list[int]) -> dict[str, Any]:
+def measure(
+    sizes: list[int], burst_size: int | None = None, burst_budget: int | None = None, limit: int = UNIT_BUDGET
+) -> dict[str, Any]:
     from bench.scenarios.storm import _stack
 
     template, session, client = _stack()
@@ -73,15 +81,36 @@ def measure(sizes: list[int]) -> dict[str, Any]:
                 "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:rollup-units", "awsRegion": "us-east-1",
             }  # fmt: skip
             with calls.window() as cost:
+                started = time.process_time()
                 answer, ends = model.invoke(model.containers[0], 0.0, {"Records": [record]})
+                cpu = time.process_time() - started
             assert answer == {"batchItemFailures": []}, answer
-            units.append({"tenant": tenant, "changes": count, "items_read": cost.items_read, "seconds": ends})
+            units.append(
+                {"tenant": tenant, "changes": count, "items_read": cost.items_read, "seconds": ends + cpu}
+            )
         burst = _sliced_day(
-            model, calls, f"r{max(sizes)}-burst", max(sizes), yesterday, units[-1]["items_read"]
-        )
+            model, calls, f"r{burst_size or max(sizes)}-burst", burst_size or max(sizes), yesterday,
+            units[-1]["items_read"], burst_budget,
+        )  # fmt: skip
     finally:
         undo()
-    return {"units": units, "burst": burst, **fleet(units), **w2_day(units)}
+    return {"units": units, "burst": burst, **fleet(units), **measured_verdict(units, burst, limit)}
+
+
+def measured_verdict(units: list[dict[str, Any]], burst: dict[str, Any], limit: int) -> dict[str, Any]:
+    """SPEC §9's unit limits read from the units that ran (each tenant's unit, each delivery of the
+    sliced day): their items read and simulated seconds (call latencies + measured CPU). A budget set
+    too high, or a day read whole, shows here and fails it (tests/test_rollup_verdict.py)."""
+    measured = [*units, *burst["deliveries"]]
+    max_items = max(unit["items_read"] for unit in measured)
+    max_seconds = max(unit["seconds"] for unit in measured)
+    return {
+        "measured_units": len(measured),
+        "measured_max_items": max_items,
+        "measured_max_seconds": round(max_seconds, 3),
+        "unit_limit": limit,
+        "within_unit_budget": max_items <= limit and max_seconds <= UNIT_SECONDS_LIMIT,
+    }
 
 
 def _record(body: dict[str, Any], message_id: str) -> dict[str, Any]:
@@ -93,7 +122,7 @@ def _record(body: dict[str, Any], message_id: str) -> dict[str, Any]:
 
 
 def _sliced_day(
-    model: Any, calls: Any, tenant: str, consumers: int, day: datetime, day_items: int
+    model: Any, calls: Any, tenant: str, consumers: int, day: datetime, day_items: int, budget: int | None
 ) -> dict[str, Any]:
     """A tenant's day rolled by units with a budget of a quarter of its items: each continuation it
     sends to the queue is delivered next, until none follows. Exact when its end counts are the
@@ -111,7 +140,7 @@ def _sliced_day(
     runs.advance(
         table(get_settings().rollups_table), tenant, "last_day", previous_day(day.date().isoformat())
     )
-    budget = max(1, day_items // 4)
+    budget = budget or max(1, day_items // 4)
     os.environ["ROLLUP_UNIT_ITEMS"] = str(budget)
     get_settings.cache_clear()
     sqs, url = boto3.client("sqs"), get_settings().rollup_queue_url
@@ -119,12 +148,14 @@ def _sliced_day(
     try:
         while len(deliveries) < 100:
             with calls.window() as cost:
+                started = time.process_time()
                 answer, ends = model.invoke(
                     model.containers[0], at, {"Records": [_record(body, f"u{len(deliveries)}")]}
                 )
+                cpu = time.process_time() - started
             assert answer == {"batchItemFailures": []}, answer
-            deliveries.append({"items_read": cost.items_read, "seconds": round(ends - at, 3)})
-            at = ends
+            deliveries.append({"items_read": cost.items_read, "seconds": round(ends - at + cpu, 3)})
+            at = ends + cpu
             messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
             if not messages:
                 break
@@ -140,39 +171,10 @@ def _sliced_day(
         "consumers": consumers,
         "budget": budget,
         "units": len(deliveries),
+        "deliveries": deliveries,
         "max_items_per_unit": max(d["items_read"] for d in deliveries),
         "day_items": day_items,
         "exact": {k: int(v) for k, v in stored.get("end", {}).items()} == {"valid": consumers},
-    }
-
-
-def w2_day(units: list[dict[str, Any]]) -> dict[str, Any]:
-    """SPEC §9's W2 tenant (100,000 consumers changing status in a day) at the default budget: items
-    per change from the measured units, the change-log shards of 100,000 real uuids (their spread is
-    what can overshoot the budget: a unit starts a shard only if one as large as the largest it took
-    still fits, so it ends at most the largest shard minus the smallest above the budget)."""
-    from collections import Counter
-
-    from fleetreport.compliance.keys import log_shard_of
-    from fleetreport.settings import get_settings
-
-    changes = 100_000
-    per_change = (units[-1]["items_read"] - units[0]["items_read"]) / max(
-        1, units[-1]["changes"] - units[0]["changes"]
-    )
-    shards = Counter(log_shard_of(f"w2-consumer-{n}") for n in range(changes))
-    budget = get_settings().rollup_unit_items
-    largest, smallest = max(shards.values()) * per_change, min(shards.values()) * per_change
-    day_items = changes * per_change
-    seconds_per_change = (units[-1]["seconds"] - units[0]["seconds"]) / max(
-        1, units[-1]["changes"] - units[0]["changes"]
-    )
-    return {
-        "w2_seconds": round(changes * seconds_per_change),
-        "w2_day_items": round(day_items),
-        "w2_budget": budget,
-        "w2_units": -(-round(day_items) // budget),
-        "w2_max_items_per_unit": round(budget + largest - smallest),
     }
 
 
@@ -186,12 +188,10 @@ def fleet(units: list[dict[str, Any]]) -> dict[str, Any]:
         slope = (big[key] - small[key]) / span
         return small[key] - slope * small["changes"], slope
 
-    from fleetreport.settings import get_settings
-
     items_at, seconds_at = per("items_read"), per("seconds")
     mean = CHANGES / TENANTS
     skewed = 10 * mean
-    tenant_items = items_at[0] + items_at[1] * skewed
+    tenant_items = items_at[0] + items_at[1] * skewed  # an estimate: the verdict reads measured units
     unit_seconds = seconds_at[0] + seconds_at[1] * mean
     rounds = -(-TENANTS // WORKERS)
     dispatch_seconds = (TENANTS / 10) * 0.01 + 0.05  # SendMessageBatch of 10 at ~10 ms, 2 registry queries
@@ -201,17 +201,19 @@ def fleet(units: list[dict[str, Any]]) -> dict[str, Any]:
         "mean_unit_seconds": round(unit_seconds, 2),
         "makespan_seconds": round(dispatch_seconds + rounds * unit_seconds, 1),
         "dispatch_seconds": round(dispatch_seconds, 1),
-        "within_unit_budget": min(tenant_items, get_settings().rollup_unit_items) <= UNIT_BUDGET,
     }
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.scenarios.rollup_fanout")
     parser.add_argument("--sizes", type=int, nargs="+", default=[10, 100, 1000])
+    parser.add_argument("--burst", type=int, help="consumers of the sliced day (default: the largest size)")
+    parser.add_argument("--burst-budget", type=int, help="its unit budget (default: a quarter of its items)")
+    parser.add_argument("--limit", type=int, default=UNIT_BUDGET, help="the verdict's items per unit")
     args = parser.parse_args(argv)
     from bench.scenarios.storm import answer_in_model
 
-    return answer_in_model(lambda: measure(args.sizes))
+    return answer_in_model(lambda: measure(args.sizes, args.burst, args.burst_budget, args.limit))
 
 
 if __name__ == "__main__":

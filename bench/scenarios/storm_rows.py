@@ -235,19 +235,20 @@ def _fanout_row(sizes: list[str]) -> Row:
         figure,
         FANOUT_BUDGET,
         measured=(
-            f"max items per unit {result['max_items_per_unit']:,} (a tenant at 10x the mean day; "
-            f"{result['items_per_change']} items/change, a first rollup's); W2's day (100,000 changes, "
-            f"{result['w2_day_items']:,} items): {result['w2_units']} units of ≤ "
-            f"{result['w2_max_items_per_unit']:,} items at the {result['w2_budget']:,} budget, "
-            f"~{result['w2_seconds']:,} s one after another; "
-            f"makespan {result['makespan_seconds']:,} simulated s "
+            f"measured units: max {result['measured_max_items']:,} items, max "
+            f"{result['measured_max_seconds']:,} simulated s (CPU measured) over "
+            f"{result['measured_units']} units; estimated: a tenant at 10x the mean day "
+            f"{result['max_items_per_unit']:,} items ({result['items_per_change']} items/change, a first "
+            f"rollup's); makespan {result['makespan_seconds']:,} simulated s "
             f"(dispatch {result['dispatch_seconds']} s, mean unit {result['mean_unit_seconds']} s)"
         ),
         reads=f"measured units: {measured}{sliced}",
         rss=rss,
         checks=[
-            ("max items per unit ≤ 50,000", bool(result["within_unit_budget"])),
-            ("W2's day: max items per unit ≤ 50,000", result["w2_max_items_per_unit"] <= 50_000),
+            (
+                "measured units: each ≤ 50,000 items and ≤ 600 simulated s",
+                bool(result["within_unit_budget"]),
+            ),
             (
                 "a sliced day: exact, each unit ≤ its budget + a shard",
                 bool(burst["exact"])
@@ -257,7 +258,11 @@ def _fanout_row(sizes: list[str]) -> Row:
             ("makespan ≤ 3 h", result["makespan_seconds"] <= 3 * 3600),
             rss_ok,
         ],
-        note="units measured through the worker on the storm clock; the fleet extrapolated in changes",
+        note=(
+            "units measured through the worker on the storm clock; the verdict reads the measured units, "
+            "the fleet's makespan is extrapolated in changes; W2's day and the 1,000,000 sizes: the "
+            "`rollup unit: …` rows"
+        ),
     )
 
 

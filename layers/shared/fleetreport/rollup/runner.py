@@ -158,6 +158,9 @@ class Rollup:
             self._walk_stopped = True
         if finished and day is not None:
             runs.remember_first_day(self.rollups, tenant, day)
+            # a walk that spent the unit's budget stops the unit: its continuation starts on the days
+            # (failing the record would make them wait for the visibility timeout and spend a receive)
+            self._walk_stopped = self.budget is not None and not self.budget.room_for_another()
         return finished, day
 
     def _plan_groups(

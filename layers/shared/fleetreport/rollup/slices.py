@@ -3,12 +3,15 @@
 A day's change log is spread over `LOG_SHARDS` shards by consumer (compliance/keys.py), so what one
 shard's consumers contribute to the day — per partition and quarter-hour label, the change of each
 status count, plus the first and last snapshot instants — is a `DayPart` computed from that shard
-alone, and the day is the sum of its shards' parts. A rollup invocation given an items budget takes
-a day a shard at a time; when the next shard would not fit, it saves the parts it computed
-(RollupsTable `SL#{tenant}#{day}`, one item per shard, with the run's `dirty_version`), records
-`sliced_day` in the run state and stops: its continuation (rollup/fanout.py) takes the remaining
-shards and writes the day from every part. A part saved under another `dirty_version` is computed
-again (a late event reached the day meanwhile); parts are deleted once the day is written.
+alone, and the day is the sum of its shards' parts. A shard is walked a Query page of its
+log at a time (rollup/shard_pages.py), so a part may also be a shard's first pages and the position
+of the next. A rollup invocation given an items budget reads a page only if one as large as the
+largest it read still fits; it saves its progress (RollupsTable `SL#{tenant}#{day}`, one item per
+shard: the part, the next page's position, whether the shard is done, the run's `dirty_version`) when
+it stops and every `CHECKPOINT_ITEMS` items read, and records `sliced_day` in the run state: its
+continuation (rollup/fanout.py), or a redelivery of the same unit after a crash, goes on from there
+and never starts the day over. A part saved under another `dirty_version` is computed again (a late
+event reached the day meanwhile); parts are deleted once the day is written.
 """
 
 from __future__ import annotations
@@ -26,6 +29,9 @@ from fleetreport.rollup import keys, runs
 from fleetreport.rollup.counting import Deltas, Partition
 from fleetreport.rollup.days import LABELS
 from fleetreport.storage.pages import query_items
+
+# Items read between two saves of a day's progress: what a crash mid-unit may read again.
+CHECKPOINT_ITEMS = 10_000
 
 
 @dataclass
@@ -70,8 +76,8 @@ def _order(pair: tuple[Partition, Any]) -> str:
 
 @dataclass
 class ItemsBudget:
-    """Items an invocation may read; a shard is started only if one as large as the largest so far
-    still fits (the first always is: every invocation makes progress)."""
+    """Items an invocation may read; a page (or a first-scan page) is read only if one as large as the
+    largest so far still fits (the first always is: every invocation makes progress)."""
 
     limit: int
     read: int = 0
@@ -85,25 +91,48 @@ class ItemsBudget:
         return self.read == 0 or self.read + self.largest <= self.limit
 
 
-def save(rollups: Any, tenant: str, day: str, version: int, parts: dict[int, DayPart]) -> None:
-    """Keep the parts computed so far, then say so in the run state (in this order: a crash in
-    between leaves parts nobody reads, deleted once the day is written)."""
+@dataclass
+class ShardProgress:
+    """How far a day's walk of one change-log shard got: the part of the pages read so far and the
+    Query position of the next page (`after`), `done` once the last page is in."""
+
+    part: DayPart = field(default_factory=DayPart)
+    after: dict[str, Any] | None = None
+    done: bool = False
+
+
+def save(
+    rollups: Any, tenant: str, day: str, version: int, shards: dict[int, ShardProgress], mark: bool
+) -> None:
+    """Keep the shards' progress so far, then (`mark`) say so in the run state — in this order: a
+    crash in between leaves parts nobody reads, deleted once the day is written."""
     with rollups.batch_writer() as batch:
-        for shard, part in parts.items():
-            key = {"pk": keys.slice_pk(tenant, day), "sk": f"{shard:02d}"}
-            batch.put_item(Item={**key, "version": version, "part": part.encode()})
-    rollups.update_item(
-        Key=runs.run_key(tenant),
-        UpdateExpression="SET sliced_day = :day",
-        ExpressionAttributeValues={":day": day},
-    )
+        for shard, progress in shards.items():
+            item: dict[str, Any] = {
+                "pk": keys.slice_pk(tenant, day),
+                "sk": f"{shard:02d}",
+                "version": version,
+                "part": progress.part.encode(),
+                "done": progress.done,
+            }
+            if progress.after is not None:
+                item["after"] = progress.after
+            batch.put_item(Item=item)
+    if mark:
+        rollups.update_item(
+            Key=runs.run_key(tenant),
+            UpdateExpression="SET sliced_day = :day",
+            ExpressionAttributeValues={":day": day},
+        )
 
 
-def load(rollups: Any, tenant: str, day: str, version: int) -> dict[int, DayPart]:
-    """The parts saved for `day` under `version` (others are stale: computed again)."""
+def load(rollups: Any, tenant: str, day: str, version: int) -> dict[int, ShardProgress]:
+    """The shards' progress saved for `day` under `version` (others are stale: computed again)."""
     request = {"KeyConditionExpression": Key("pk").eq(keys.slice_pk(tenant, day)), "ConsistentRead": True}
     return {
-        int(item["sk"]): DayPart.decode(bytes(item["part"]))
+        int(item["sk"]): ShardProgress(
+            DayPart.decode(bytes(item["part"])), item.get("after"), bool(item.get("done", True))
+        )
         for item in query_items(rollups, request)
         if int(item.get("version", -1)) == version
     }

@@ -8,29 +8,26 @@ Days must be rolled in ascending order within one `StatusRollup` (it carries eac
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from boto3.dynamodb.conditions import Key
 
 from fleetreport.compliance.keys import LOG_SHARDS
-from fleetreport.compliance.trend import after_deletion_day
 from fleetreport.rollup import keys, slices
 from fleetreport.rollup.counting import (
     Counts,
     Deltas,
     Partition,
     applied,
-    deltas_at,
     plain_counts,
     touched_partitions,
 )
-from fleetreport.rollup.days import END_LABEL, LABELS, day_start, instant_before, last_ms_before
-from fleetreport.rollup.history import Change, ConsumerHistory, changes_in_shard, load_histories
+from fleetreport.rollup.days import END_LABEL, LABELS
 from fleetreport.rollup.names import projection
 from fleetreport.rollup.runs import RunState
-from fleetreport.rollup.slices import DayPart, ItemsBudget
+from fleetreport.rollup.shard_pages import moment_key, page_part, read_page
+from fleetreport.rollup.slices import DayPart, ItemsBudget, ShardProgress
 
 
 @dataclass(frozen=True)
@@ -81,47 +78,22 @@ class StatusRollup:
         if self._last_rolled is not None and day <= self._last_rolled:
             raise ValueError("days must be rolled in ascending order")
         resumed = self.run is not None and self.run.sliced_day == day
-        saved = slices.load(self.rollups, self.tenant, day, self._version) if resumed else {}
-        computed: dict[int, DayPart] = {}
+        shards = slices.load(self.rollups, self.tenant, day, self._version) if resumed else {}
+        walk = _DayWalk(self, day, marked=resumed)
         for shard in range(LOG_SHARDS):
-            if shard in saved:
-                continue
-            if self.budget is not None and not self.budget.room_for_another():
-                slices.save(self.rollups, self.tenant, day, self._version, computed)
+            progress = shards.setdefault(shard, ShardProgress())
+            if not walk.finish(shard, progress):
                 return None
-            computed[shard] = self._shard_part(day, shard)
-            if self.budget is not None:
-                self.budget.spend(computed[shard].items_read)
         self._last_rolled = day
-        whole = slices.total([*saved.values(), *computed.values()])
+        whole = slices.total(progress.part for progress in shards.values())
         outcome = self._write_day(day, whole, rerolling) if whole.changes else DayOutcome(day, 0, 0, 0)
-        if resumed:
+        if walk.marked:
             slices.forget(self.rollups, self.tenant, day)
         return outcome
 
     @property
     def _version(self) -> int:
         return self.run.dirty_version if self.run is not None else 0
-
-    def _shard_part(self, day: str, shard: int) -> DayPart:
-        """What the consumers of one change-log shard contribute to `day` (their changes, lifetimes and
-        snapshots are read; nobody else's)."""
-        changes = changes_in_shard(self.compliance, self.tenant, day, shard)
-        if not changes:
-            return DayPart()
-        histories = load_histories(
-            self.compliance, self.tenant, changes, day_start(day), last_ms_before(day, END_LABEL)
-        )
-        snapshots = sum(len(history.sort_keys) for history in histories.values())
-        return DayPart(
-            changes=len(changes),
-            consumers=len(histories),
-            items_read=len(changes) + len(histories) + snapshots,
-            deltas=deltas_at(
-                histories.values(), instant_before(day), [last_ms_before(day, label) for label in LABELS]
-            ),
-            bounds=snapshot_bounds(changes, histories),
-        )
 
     def _write_day(self, day: str, whole: DayPart, rerolling: bool) -> DayOutcome:
         partitions = touched_partitions(whole.deltas) | set(whole.bounds) | {None}
@@ -196,21 +168,47 @@ class StatusRollup:
         self._stored_ends[partition] = plain_counts(stored_end)
 
 
-def snapshot_bounds(
-    changes: Iterable[Change], histories: Mapping[str, ConsumerHistory]
-) -> dict[Partition, tuple[str, str]]:
-    """Per partition, the first and last snapshot instants of the day (what "the data's own
-    boundary" of status_trend is made of), leaving out snapshots dated on or after their consumer's
-    deletion day, as the snapshot computation does."""
-    bounds: dict[Partition, tuple[str, str]] = {}
-    for change in changes:
-        if change.kind != "snapshot":
-            continue
-        history = histories.get(change.uuid)
-        if after_deletion_day(change.instant, history.deleted if history else None):
-            continue
-        partitions: list[Partition] = [None] + ([change.owner_key] if change.owner_key else [])
-        for partition in partitions:
-            first, last = bounds.get(partition, (change.instant, change.instant))
-            bounds[partition] = (min(first, change.instant), max(last, change.instant))
-    return bounds
+class _DayWalk:
+    """One invocation's walk of a day's shards, a log page at a time: spends the items budget and
+    saves the progress it has not saved yet when it stops and every CHECKPOINT_ITEMS items."""
+
+    def __init__(self, rollup: StatusRollup, day: str, *, marked: bool) -> None:
+        self.rollup = rollup
+        self.day = day
+        self.marked = marked  # the run state says the day has saved progress
+        self.pending: dict[int, ShardProgress] = {}
+        self.unsaved = 0
+
+    def finish(self, shard: int, progress: ShardProgress) -> bool:
+        """Read the shard's remaining pages into `progress`; False when the budget ran out first
+        (the progress is saved)."""
+        rollup, budget = self.rollup, self.rollup.budget
+        while not progress.done:
+            if budget is not None and not budget.room_for_another():
+                self.pending[shard] = progress
+                self.checkpoint()
+                return False
+            counted = moment_key(progress.after["sk"]) if progress.after else None
+            changes, progress.after = read_page(
+                rollup.compliance, rollup.tenant, self.day, shard, progress.after
+            )
+            part = page_part(rollup.compliance, rollup.tenant, self.day, changes, counted)
+            progress.part.add(part)
+            progress.done = progress.after is None
+            self.pending[shard] = progress
+            self.unsaved += part.items_read
+            if budget is not None:
+                budget.spend(part.items_read)
+            if budget is not None and self.unsaved >= slices.CHECKPOINT_ITEMS:
+                self.checkpoint()
+        return True
+
+    def checkpoint(self) -> None:
+        """Save the progress not saved yet (nothing to do when every shard so far was saved)."""
+        if not self.pending:
+            return
+        rollup = self.rollup
+        slices.save(rollup.rollups, rollup.tenant, self.day, rollup._version, self.pending, not self.marked)
+        self.marked = True
+        self.pending = {}
+        self.unsaved = 0
