@@ -3,7 +3,7 @@
     python -m bench.run --write bench/RESULTS.md   # everything, full sizes (make bench)
     python -m bench.run --smoke                     # tiny sizes, a few seconds per scenario (CI)
     python -m bench.run --only list_groups --only cold_start
-    python -m bench.run --only release_day --update bench/RESULTS.md   # replace only these rows (and their notes)
+    python -m bench.run --only release_day --update bench/RESULTS.md  # only these rows and notes
 
 Data scenarios share one moto store in this process; each is measured in its own worker process.
 Exit status: 0 when every scenario ran (whether or not it met its budget), 1 when one errored.
