@@ -114,10 +114,7 @@ def run(sizes: Sizes) -> list[Row]:
         "W1",
         f"crash storm ({devices:,} devices of one app in {seconds} s, {window}, K = 50)",
         ["W1", "--devices", str(devices), "--seconds", str(seconds), "--containers", "50"],
-        lambda r: (
-            f"{r['statuses'].get('202', 0)} accepted, {r['statuses'].get('429', 0)} refused, "
-            f"counted {r['counted']}"
-        ),
+        w1_detail,
     )
     consumers, seconds = (100_000, 300) if full else (60, 0.2)
     w2 = _workload(
@@ -145,19 +142,50 @@ def run(sizes: Sizes) -> list[Row]:
             "--containers",
             "100",
         ],
-        lambda r: (
-            f"{r['statuses'].get('202', 0):,} accepted, {r['statuses'].get('429', 0):,} refused, "
-            f"{r['statuses'].get('200', 0)} listings, {r['groups_reported']:,} groups"
-        ),
+        w3_detail,
     )
+    rows += report_rows(w1, w3)
+    if w2:
+        rows.append(_per_operation_row("WCU per compliance event (W2)", "compliance event", [("W2", w2)]))
+    rows.append(_fanout_row(["10", "100", "1000"] if full else ["5", "20"]))
+    return rows
+
+
+def w1_detail(result: dict[str, Any]) -> str:
+    statuses = result["statuses"]
+    return f"{statuses.get('202', 0)} accepted, {statuses.get('429', 0)} refused, counted {result['counted']}"
+
+
+def w3_detail(result: dict[str, Any]) -> str:
+    statuses = result["statuses"]
+    return (
+        f"{statuses.get('202', 0):,} accepted, {statuses.get('429', 0):,} refused, "
+        f"{statuses.get('200', 0)} listings, {result['groups_reported']:,} groups"
+    )
+
+
+def w1_figure(result: dict[str, Any], window: str) -> str:
+    devices, seconds = result["requests"], result["simulated_seconds"]
+    return (
+        f"crash storm ({devices:,} devices of one app in {seconds:g} s, {window}, K = {result['containers']})"
+    )
+
+
+def w3_figure(result: dict[str, Any], window: str) -> str:
+    return (
+        f"busy fleet ({result['rate']:,.0f} reports/s over {result['groups']:,} groups (Zipf 1.1), 5 apps, "
+        f"20 operators, {result['seconds']:g} s: {window}, K = {result['containers']})"
+    )
+
+
+def report_rows(w1: dict[str, Any] | None, w3: dict[str, Any] | None) -> list[Row]:
+    """The per-report rows of W1's and W3's answers: accepted (W3) and refused (W1, W3)."""
+    rows: list[Row] = []
     if w3:
         rows.append(_per_operation_row("WCU per accepted report (W3)", "accepted report", [("W3", w3)]))
     reports = [(name, result) for name, result in (("W1", w1), ("W3", w3)) if result]
     if reports:
         rows.append(_per_operation_row("WCU per refused report (W1, W3)", "refused report", reports))
-    if w2:
-        rows.append(_per_operation_row("WCU per compliance event (W2)", "compliance event", [("W2", w2)]))
-    rows.append(_fanout_row(["10", "100", "1000"] if full else ["5", "20"]))
     return rows
 
 
@@ -188,22 +216,46 @@ def w2_rows(result: dict[str, Any], consumers: int, seconds: float, window: str)
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Update W2's rows in bench/RESULTS.md from a saved run of `python -m bench.scenarios.storm W2`
-    (a run at the full rate takes longer than `bench.run` should wait; the other rows stay)."""
+    """Update storm rows in bench/RESULTS.md from saved runs of `python -m bench.scenarios.storm`
+    (a run at the full rate takes longer than `bench.run` should wait; the other rows stay):
+
+        python -m bench.scenarios.storm_rows w2 W2.json --consumers 20000 --seconds 60 --window "…"
+        python -m bench.scenarios.storm_rows reports W1.json W3.json --w1-window "the full window" \
+            --w3-window "2 simulated s of a month-long window"
+    """
     import argparse
 
     from bench.report import today
     from bench.results import update_results
 
     parser = argparse.ArgumentParser(prog="python -m bench.scenarios.storm_rows")
-    parser.add_argument("answer", help="the JSON line bench.scenarios.storm W2 printed, in a file")
-    parser.add_argument("--consumers", type=int, required=True)
-    parser.add_argument("--seconds", type=float, required=True)
-    parser.add_argument("--window", required=True, help='e.g. "60 simulated s at the full rate"')
     parser.add_argument("--write", default=str(ROOT / "bench" / "RESULTS.md"))
+    kinds = parser.add_subparsers(dest="kind", required=True)
+    w2 = kinds.add_parser("w2", help="capacity W2 and WCU per compliance event (W2)")
+    w2.add_argument("answer", help="the JSON line bench.scenarios.storm W2 printed, in a file")
+    w2.add_argument("--consumers", type=int, required=True)
+    w2.add_argument("--seconds", type=float, required=True)
+    w2.add_argument("--window", required=True, help='e.g. "60 simulated s at the full rate"')
+    reports = kinds.add_parser("reports", help="capacity W1, W3 and the WCU per accepted/refused report")
+    reports.add_argument("w1", help="the JSON line bench.scenarios.storm W1 printed, in a file")
+    reports.add_argument("w3", help="the JSON line bench.scenarios.storm W3 printed, in a file")
+    reports.add_argument("--w1-window", required=True)
+    reports.add_argument("--w3-window", required=True)
     args = parser.parse_args(argv)
-    result = json.loads(Path(args.answer).read_text().strip().splitlines()[-1])
-    rows = w2_rows(result, args.consumers, args.seconds, args.window)
+
+    def answer(path: str) -> dict[str, Any]:
+        parsed: dict[str, Any] = json.loads(Path(path).read_text().strip().splitlines()[-1])
+        return parsed
+
+    if args.kind == "w2":
+        rows = w2_rows(answer(args.answer), args.consumers, args.seconds, args.window)
+    else:
+        w1, w3 = answer(args.w1), answer(args.w3)
+        rows = [
+            _capacity_row("W1", w1_figure(w1, args.w1_window), w1, w1_detail(w1)),
+            _capacity_row("W3", w3_figure(w3, args.w3_window), w3, w3_detail(w3)),
+            *report_rows(w1, w3),
+        ]
     update_results(Path(args.write), rows, today())
     for row in rows:
         print(f"{row.result} {row.figure}: {row.measured} | {row.writes}")
