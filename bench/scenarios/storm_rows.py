@@ -44,19 +44,29 @@ def _hot(hottest: dict[str, Any]) -> str:
     return f"{hottest['units']:g} in second {hottest['second']} on {table} `{key[:48]}`"
 
 
-def _capacity_row(name: str, figure: str, result: dict[str, Any], detail: str) -> Row:
-    """`capacity Wn …`: the meter's hottest partition key (WCU and RCU in its worst second)."""
+def _capacity_row(
+    name: str,
+    figure: str,
+    result: dict[str, Any],
+    detail: str,
+    scenario: str = "storm",
+    retries: str | None = None,
+) -> Row:
+    """`capacity Wn …`: the meter's hottest partition key (WCU and RCU in its worst second).
+    `retries` says how cancelled transactions were retried when it is not the model's jittered backoff."""
     rss, rss_ok = rss_check(result["rss_mb"])
     wcu, rcu = result["hottest"]["wcu"], result["hottest"]["rcu"]
     usage = result["usage"]
+    if retries is None:
+        retries = f", retried after {result['backoff_seconds']} s of jittered backoff in all"
     return Row(
-        "storm",
+        scenario,
         f"capacity {name} {figure}",
         BUDGET,
         measured=(
             f"hottest WCU {_hot(wcu)}; hottest RCU {_hot(rcu)}; {result['conflicts']} conflicts of "
-            f"{result['transactions']} transactions, retried after {result['backoff_seconds']} s of jittered "
-            f"backoff in all; {detail}; exact: {'yes' if result['exact'] else 'NO'}"
+            f"{result['transactions']} transactions{retries}; {detail}; "
+            f"exact: {'yes' if result['exact'] else 'NO'}"
         ),
         writes=(
             f"{usage['wcu']:,.0f} WCU, {usage['rcu']:,.0f} RCU, {usage['calls']:,} calls in "
