@@ -19,9 +19,9 @@ from botocore.exceptions import ClientError
 from fleetreport.aggregates.counts import CountsTables, apply_delta, status_delta, status_of
 from fleetreport.groups.blobs import delete_blobs, group_key, location_of
 from fleetreport.groups.models import utc_now
-from fleetreport.groups.store import app_status, is_conditional_failure
+from fleetreport.groups.store import app_status
 from fleetreport.settings import Settings
-from fleetreport.storage.aws import table
+from fleetreport.storage.aws import is_conditional_failure, table
 
 TTL_PRINCIPAL = "dynamodb.amazonaws.com"
 

@@ -24,6 +24,7 @@ from fleetreport.compliance.records import storable
 from fleetreport.compliance.snapshot import Snapshot
 from fleetreport.rollup.days import utc_day
 from fleetreport.rollup.runs import mark_dirty
+from fleetreport.storage.aws import is_conditional_failure
 
 Outcome = Literal["stored", "duplicate"]
 ChangeKind = Literal["created", "deleted", "snapshot"]
@@ -94,7 +95,7 @@ class ComplianceWriter:
                 ConditionExpression="attribute_not_exists(pk)",
             )
         except ClientError as error:
-            if _is_condition_failure(error):
+            if is_conditional_failure(error):
                 return "duplicate"
             raise
         return "stored"
@@ -137,7 +138,7 @@ class ComplianceWriter:
         try:
             self._update_consumer(uuid, update, condition)
         except ClientError as error:
-            if not _is_condition_failure(error):
+            if not is_conditional_failure(error):
                 raise
             return False  # an older snapshot arriving late, or one already counted
         return True
@@ -272,7 +273,3 @@ class _Update:
         if self.removes:
             parts.append(f"REMOVE {', '.join(self.removes)}")
         return " ".join(parts)
-
-
-def _is_condition_failure(error: ClientError) -> bool:
-    return error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"

@@ -23,7 +23,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from fleetreport.storage.aws import dynamodb
+from fleetreport.storage.aws import dynamodb, is_conditional_failure
 
 DEVICE_TTL_DAYS = 400  # at least this long after the device's last mark (or the group retention if longer)
 DAY_PREFIX = "dv"  # `dv{yyyymmdd}`: devices per UTC day on the group item (not an hour counter `h…`)
@@ -207,7 +207,7 @@ class GroupDevice:
                 ExpressionAttributeValues=values,
             )
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+            if is_conditional_failure(error):
                 return False
             raise
         return True

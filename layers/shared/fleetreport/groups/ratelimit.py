@@ -41,7 +41,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from fleetreport.errors import RateLimited, TemporarilyUnavailable
 from fleetreport.http import logger, metrics
 from fleetreport.settings import Settings
-from fleetreport.storage.aws import dynamodb, table
+from fleetreport.storage.aws import dynamodb, is_conditional_failure, table
 from fleetreport.storage.pages import batch_get
 
 _TTL_GRACE_SECONDS = 3600
@@ -237,7 +237,7 @@ def _take(counters: Any, window: Window, units: int = 1) -> bool:
             },
         )
     except ClientError as error:
-        if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+        if is_conditional_failure(error):
             return False
         raise
     return True

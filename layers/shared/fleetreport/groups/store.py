@@ -23,7 +23,7 @@ from fleetreport.groups.devices import (
     stale_day_attributes,
 )
 from fleetreport.groups.models import Dimensions, format_time
-from fleetreport.storage.aws import dynamodb, table
+from fleetreport.storage.aws import dynamodb, is_conditional_failure, table
 from fleetreport.storage.pages import batch_get
 
 DIMENSION_ATTRIBUTES = {
@@ -60,10 +60,6 @@ class CountedReport:
 
     details_stored: int
     status: str
-
-
-def is_conditional_failure(error: ClientError) -> bool:
-    return error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
 
 
 def count_report(

@@ -24,7 +24,7 @@ from fleetreport.groups.models import utc_now
 from fleetreport.http import logger, metrics
 from fleetreport.releases.devices import Activity, day_of, device_hash, mark_active
 from fleetreport.settings import Settings, get_settings
-from fleetreport.storage.aws import table
+from fleetreport.storage.aws import is_conditional_failure, table
 
 BEACON_FIELDS = (
     "application.name",
@@ -155,7 +155,7 @@ def _take(settings: Settings, window: str, pending: int, limit: int, ends_at: da
             },
         )
     except ClientError as error:
-        if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+        if is_conditional_failure(error):
             return False
         _fail_open(error)
     except BotoCoreError as error:

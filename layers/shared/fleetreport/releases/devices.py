@@ -19,7 +19,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from fleetreport.storage.aws import dynamodb
+from fleetreport.storage.aws import dynamodb, is_conditional_failure
 
 DEVICE_SK = "D"
 DEVICE_TTL_DAYS = 400  # a device silent on a version for 400 days is forgotten (lifetime counts stay)
@@ -154,7 +154,7 @@ def _write(client: Any, releases_table: str, key: dict[str, str], activity: Acti
             ExpressionAttributeValues=values,
         )
     except ClientError as error:
-        if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+        if is_conditional_failure(error):
             return False  # another container wrote this day first
         raise
     return True

@@ -23,7 +23,7 @@ from fleetreport.releases.health import ReleaseHealth
 from fleetreport.releases.keys import SLICE_ALL
 from fleetreport.releases.reads import evaluate_gate
 from fleetreport.settings import Settings
-from fleetreport.storage.aws import table
+from fleetreport.storage.aws import is_conditional_failure, table
 
 Publish = Callable[[Signal, dict[str, Any]], None]
 
@@ -121,7 +121,7 @@ def _move_verdict(counts: Any, key: tuple[str, str], was: tuple[str, str], verdi
             ExpressionAttributeValues=values,
         )
     except ClientError as error:
-        if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+        if is_conditional_failure(error):
             return False
         raise
     return True

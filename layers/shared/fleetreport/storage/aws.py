@@ -135,3 +135,9 @@ def reset_clients() -> None:
     dynamodb.cache_clear()
     s3.cache_clear()
     sqs.cache_clear()
+
+
+def is_conditional_failure(error: Exception) -> bool:
+    """A write refused by its ConditionExpression (billed, nothing written): the caller decides."""
+    response = getattr(error, "response", None) or {}
+    return bool(response.get("Error", {}).get("Code") == "ConditionalCheckFailedException")
