@@ -12,6 +12,7 @@ to stderr; `--verbose` adds one line per request.
 
 from __future__ import annotations
 
+import faulthandler
 import json
 import logging
 import os
@@ -57,6 +58,10 @@ BANNER_SUB = "demo-admin"  # the seeded triage actions are this operator's too
 STARTUP_STREAM_INTERVAL = 2.0  # seconds between stream polls while the stack starts
 SERVING_STREAM_INTERVAL = 0.1  # and once it serves
 STARTUP_STEPS = 5  # moto, resources, warm functions, streams, listen (plus one per seeder)
+# A stop takes a few seconds (pollers get 5 s together). One that takes longer is stuck — a daemon thread
+# holding a lock the interpreter's exit needs — so every thread's stack goes to stderr and it exits 1.
+STOP_WATCHDOG_SECONDS = 15
+SIGNAL_POLL_SECONDS = 0.2  # how soon the main thread notices a signal another thread received
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
@@ -180,6 +185,18 @@ def _raise_interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
 
 
+def _wait_for_a_signal() -> None:
+    """Sleep in short waits until SIGTERM/SIGINT raises KeyboardInterrupt here.
+
+    The kernel may deliver the signal to any of the stack's threads; Python then only flags it for the
+    main thread, which runs the handler at its next bytecode. One unbounded wait would never get there
+    (seen: a stack that ignored SIGTERM for 30 s, one stop in a dozen), so the waits are bounded.
+    """
+    idle = threading.Event()
+    while True:
+        idle.wait(SIGNAL_POLL_SECONDS)
+
+
 def serve(
     host: str = "127.0.0.1",
     port: int = 3000,
@@ -238,15 +255,17 @@ def serve(
         _announce(stack)
         progress.finish()
         print_banner(banner_out, stack, lines)
-        threading.Event().wait()
+        _wait_for_a_signal()
     except KeyboardInterrupt:
         progress.finish()
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        faulthandler.dump_traceback_later(STOP_WATCHDOG_SECONDS, exit=True, file=sys.__stderr__)
         log.info("stopping")
         remove_stack_file(os.getpid())
         stack.stop()
+        faulthandler.cancel_dump_traceback_later()
         sys.stdout = sys.__stdout__
     return 0
 
