@@ -261,7 +261,7 @@ def serve(
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        faulthandler.dump_traceback_later(STOP_WATCHDOG_SECONDS, exit=True, file=sys.__stderr__)
+        faulthandler.dump_traceback_later(STOP_WATCHDOG_SECONDS, exit=True, file=2)  # stderr
         log.info("stopping")
         remove_stack_file(os.getpid())
         stack.stop()
