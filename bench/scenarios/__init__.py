@@ -62,7 +62,7 @@ SMOKE = Sizes(
     repeat=1,
     cold_runs=1,
     throughput_reports=5,
-    big_app_groups=300,
+    big_app_groups=400,  # enough resolved groups for a full 5th cursor page
 )
 
 

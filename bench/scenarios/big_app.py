@@ -44,6 +44,10 @@ def run(store: Any, sizes: Sizes, spawn: Any, clock: Clock) -> list[Row]:
     totals = {status: sum(1 for p in plans if p.status == status) for status in ("open", "resolved", "muted")}
     totals["all"] = len(plans)
     totals["dims"] = sum(1 for p in plans if p.dims.type == "crash" and p.dims.platform == "windows")
+    # Every measured cursor page must exist and be full (the plans are the same in every run).
+    for view, pages in (("resolved", CURSOR_HOPS + 1), ("dims", 2)):
+        if totals[view] < pages * sizes.limit:
+            raise ValueError(f"{totals[view]} {view} groups of {len(plans)}: page {pages} is not full")
     del plans
     # one timed run per view: each walk of the dimension view costs minutes on moto (bench/worker.py)
     params = {"app_name": APP_NAME, "tenant": TENANT, "limit": sizes.limit, "repeat": 1}
