@@ -3,8 +3,10 @@
 `python -m bench.cost_measure [--smoke]` prints JSON: per operation, the DynamoDB read and write
 capacity units as the one meter prices them (bench/capacity.py: item sizes, transactions 2x, every
 GSI, refused writes), the S3 calls, the number of AWS calls and the handler's own time (wall time
-minus the time spent waiting on moto), medians over a few repetitions; and the average stored size
-of the items and blobs the model keeps. It runs the handlers in this process on moto (`mock_aws`),
+minus the time spent waiting on moto), the bytes and lines the handler wrote to stdout and stderr
+(Powertools' JSON log lines and EMF metrics, at the template's LogLevel: what Lambda sends to
+CloudWatch Logs besides its own platform lines), medians over a few repetitions; and the average
+stored size of the items and blobs the model keeps. It runs the handlers in this process on moto (`mock_aws`),
 with tables and env built from template.yaml. The groups table's stream is pumped to its consumers
 (AggregatesFunction, AlertsFunction) after each report, and the alert events the bus puts on the
 delivery queue are handed to AlertDeliveryFunction, so every function's work is measured.
@@ -18,8 +20,10 @@ import json
 import os
 import statistics
 import sys
+import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 os.environ.update(
@@ -28,7 +32,6 @@ os.environ.update(
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
         "POWERTOOLS_METRICS_NAMESPACE": "fleetreport",
-        "POWERTOOLS_LOG_LEVEL": "WARNING",
     }
 )
 os.environ.pop("AWS_ENDPOINT_URL", None)
@@ -86,7 +89,7 @@ class Bench:
         """What `action` cost: capacity units from the meter, S3 calls and times from the call log."""
         start = len(self.log.calls)
         began = time.perf_counter()
-        with self.meter.window() as usage:
+        with self.meter.window() as usage, handler_output() as output:
             action()
         wall = time.perf_counter() - began
         calls = self.log.calls[start:]
@@ -98,6 +101,8 @@ class Bench:
             "s3_get": sum(1 for c in s3 if c.operation not in ("PutObject", "DeleteObject")),
             "aws_calls": usage.calls + len(s3),
             "own_seconds": max(0.0, wall - sum(c.seconds for c in calls)),
+            "log_bytes": float(len(output.getvalue())),
+            "log_lines": float(len(output.getvalue().splitlines())),
         }
 
     def pump_streams(self, suffix: str, run: Callable[[str, Callable[[], Any]], None]) -> None:
@@ -139,6 +144,38 @@ class Bench:
                           "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:alert-delivery"}]}
             for m in messages
         ]  # fmt: skip
+
+
+class _Captured:
+    data = b""
+
+    def getvalue(self) -> bytes:
+        return self.data
+
+
+@contextmanager
+def handler_output() -> Iterator[_Captured]:
+    """Everything written to file descriptors 1 and 2 while the block runs (Lambda sends both to
+    CloudWatch Logs). Captured at the descriptors: Powertools' log handler holds the stdout it found
+    at import, so swapping sys.stdout would miss its lines."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = os.dup(1), os.dup(2)
+    with tempfile.TemporaryFile() as sink:
+        os.dup2(sink.fileno(), 1)
+        os.dup2(sink.fileno(), 2)
+        captured = _Captured()
+        try:
+            yield captured
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            os.close(saved[0])
+            os.close(saved[1])
+            sink.seek(0)
+            captured.data = sink.read()
 
 
 def _median(samples: list[dict[str, float]]) -> dict[str, float]:
