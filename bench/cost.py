@@ -459,7 +459,8 @@ def _all_in_row(what: str, label: str, bill: Bill, measured: dict[str, Any], dat
 
 
 def _unit_work(what: str, measured: dict[str, Any]) -> str:
-    """The meter's WCU/RCU per report (mean over the report mix, stream consumers included) or per event."""
+    """The meter's WCU/RCU and the bytes logged per report (mean over the report mix, stream consumers
+    included) or per event."""
     fleet = replace(REFERENCE, reports=1_000_000, events=1_000_000)
     volumes = monthly_volumes(fleet)
     ops = [
@@ -469,7 +470,9 @@ def _unit_work(what: str, measured: dict[str, Any]) -> str:
     ]
     wcu = sum(volumes[op] * measured["operations"][op]["write_units"] for op in ops) / 1_000_000
     rcu = sum(volumes[op] * measured["operations"][op]["read_units"] for op in ops) / 1_000_000
-    return f"{wcu:.3g} WCU, {rcu:.3g} RCU per {'report' if what == 'reports' else 'event'} (every function)"
+    logged = sum(volumes[op] * measured["operations"][op].get("log_bytes", 0.0) for op in ops) / 1_000_000
+    unit = "report" if what == "reports" else "event"
+    return f"{wcu:.3g} WCU, {rcu:.3g} RCU, {logged:,.0f} B logged per {unit} (every function)"
 
 
 def markdown(measured: dict[str, Any], document: dict[str, Any]) -> str:

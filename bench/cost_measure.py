@@ -20,11 +20,11 @@ import json
 import os
 import statistics
 import sys
-import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
+
+from bench.output_capture import handler_output
 
 os.environ.update(
     {
@@ -144,38 +144,6 @@ class Bench:
                           "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:alert-delivery"}]}
             for m in messages
         ]  # fmt: skip
-
-
-class _Captured:
-    data = b""
-
-    def getvalue(self) -> bytes:
-        return self.data
-
-
-@contextmanager
-def handler_output() -> Iterator[_Captured]:
-    """Everything written to file descriptors 1 and 2 while the block runs (Lambda sends both to
-    CloudWatch Logs). Captured at the descriptors: Powertools' log handler holds the stdout it found
-    at import, so swapping sys.stdout would miss its lines."""
-    sys.stdout.flush()
-    sys.stderr.flush()
-    saved = os.dup(1), os.dup(2)
-    with tempfile.TemporaryFile() as sink:
-        os.dup2(sink.fileno(), 1)
-        os.dup2(sink.fileno(), 2)
-        captured = _Captured()
-        try:
-            yield captured
-        finally:
-            sys.stdout.flush()
-            sys.stderr.flush()
-            os.dup2(saved[0], 1)
-            os.dup2(saved[1], 2)
-            os.close(saved[0])
-            os.close(saved[1])
-            sink.seek(0)
-            captured.data = sink.read()
 
 
 def _median(samples: list[dict[str, float]]) -> dict[str, float]:

@@ -173,3 +173,39 @@ def test_the_model_reads_logging_and_tracing_from_the_template() -> None:
     assert (default.log_format, default.system_log_level, default.traced) == ("JSON", "WARN", frozenset())
     traced = cost.Observability.from_template({"Tracing": "Active"})
     assert {*cost.OPERATION_FUNCTION.values(), "RollupFunction", "AdminFunction"} <= traced.traced
+
+
+CAPTURE_SCRIPT = """
+import json, logging, os, sys
+from aws_lambda_powertools import Logger
+from bench.output_capture import handler_output
+
+logger = Logger(service="probe")  # its handler keeps the sys.stdout of this moment, as a function's does
+print("before")
+with handler_output() as inside:
+    logger.info("report counted")
+    print('{"_aws": {}}')
+    os.write(2, b"stderr line\\n")
+print("after")
+sys.stdout.flush()
+os.write(1, json.dumps({"captured": inside.getvalue().decode()}).encode() + b"\\n")
+"""
+
+
+def test_the_measure_captures_every_line_a_handler_writes_and_nothing_else() -> None:
+    import subprocess
+
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run(
+        [sys.executable, "-c", CAPTURE_SCRIPT],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    captured = json.loads(done.stdout.splitlines()[-1])["captured"].splitlines()
+    assert len(captured) == 3
+    assert json.loads(captured[0])["message"] == "report counted"  # Powertools' JSON line
+    assert captured[1:] == ['{"_aws": {}}', "stderr line"]
+    assert done.stdout.splitlines()[:2] == ["before", "after"]  # the streams are given back
