@@ -10,6 +10,7 @@ sources). Every assumption that is not measured is a named constant below, state
 The marginal all-in cost of 1M more reports (or events) is the difference of two whole bills.
 
     python -m bench.cost             # the Markdown tables of docs/deploy.md (reference and 10x fleet)
+    python -m bench.cost --update docs/deploy.md   # ... written into it
     python -m bench.run --only cost  # the bench/RESULTS.md row
 """
 
@@ -57,13 +58,85 @@ RESTORES_PER_FUNCTION_HOUR = 4  # SnapStart restores (new containers) per SnapSt
 ALERT_EVENTS_PER_REPORT = 0.01  # EventBridge events (new/regressed/spike signals) per report
 STREAM_BATCH_WINDOW_S = 1.0  # the stream consumers' MaximumBatchingWindowInSeconds (template.yaml)
 COST_TARGETS = {"reports": 3.0, "events": 5.0}  # SPEC §11: all-in dollars per 1,000,000
-LOG_BYTES_PER_INVOCATION = 1200  # platform START/END/REPORT + one JSON log line + EMF
 CUSTOM_METRICS = 15  # metric name x dimension combinations the functions emit
 XRAY_TRACED_PER_SECOND = 1  # default sampling: the first request each second ...
 XRAY_TRACED_SHARE = 0.05  # ... and 5 % of the rest
 BEACON_DAYS = 30  # SPEC §12 reference: each device sends one beacon a day
 ROLLUPS_PER_MONTH = 30  # each closed day is rolled once
 SCHEDULED_RUNS_PER_MONTH = 24 * 30  # the schedule fires hourly (most runs find nothing to roll)
+
+
+# ---- Lambda's own log lines per invocation (the functions' lines are measured, bench/cost_measure.py).
+# Plain text (no LoggingConfig): START, END and REPORT, as in the warm invocation of the example in
+# https://docs.aws.amazon.com/lambda/latest/dg/python-logging.html (its cold-start "Init Duration"
+# left out), and the REPORT's XRAY line when the function traces.
+_REQUEST = "8f507cfc-xmpl-4697-b07a-ac58fc914c95"
+PLATFORM_TEXT_LINES = (
+    f"START RequestId: {_REQUEST} Version: $LATEST",
+    f"END RequestId: {_REQUEST}",
+    f"REPORT RequestId: {_REQUEST}\tDuration: 15.74 ms\tBilled Duration: 16 ms\tMemory Size: 512 MB\t"
+    "Max Memory Used: 56 MB\t",
+)
+PLATFORM_XRAY_LINE = (
+    "XRAY TraceId: 1-5e34a614-10bdxmplf1fb44f07bc535a1\tSegmentId: 07f5xmpl2d1f6f85\tSampled: true\t"
+)
+# JSON format at SystemLogLevel INFO or DEBUG: platform.start and platform.report records with the fields
+# of https://docs.aws.amazon.com/lambda/latest/dg/telemetry-schema-reference.html. At WARN (the
+# template's choice) Lambda sends neither for a successful invocation: "By default, Lambda sets the
+# system log level to INFO. With this setting, Lambda automatically sends "start" and "report" log
+# messages" (https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs-log-level.html).
+PLATFORM_JSON_RECORDS = (
+    json.dumps({"time": "2026-12-01T00:21:51.358Z", "type": "platform.start",
+                "record": {"requestId": _REQUEST, "version": "$LATEST"}}),
+    json.dumps({"time": "2026-12-01T00:21:51.374Z", "type": "platform.report",
+                "record": {"requestId": _REQUEST, "metrics": {"durationMs": 15.74, "billedDurationMs": 16,
+                           "memorySizeMB": 512, "maxMemoryUsedMB": 56}, "status": "success"}}),
+)  # fmt: skip
+PLATFORM_JSON_TRACE = {
+    "tracing": {
+        "spanId": "07f5xmpl2d1f6f85",
+        "type": "X-Amzn-Trace-Id",
+        "value": "Root=1-5e34a614-10bdxmplf1fb44f07bc535a1;Sampled=1",
+    }
+}
+
+
+@dataclass(frozen=True)
+class Observability:
+    """What template.yaml says the functions log and trace: the Lambda log format, the system log
+    level and the functions with active X-Ray tracing."""
+
+    log_format: str = "Text"
+    system_log_level: str = "INFO"
+    traced: frozenset[str] = frozenset()
+
+    @classmethod
+    def from_template(cls, parameters: dict[str, str] | None = None) -> Observability:
+        from fleetreport_local.template import load_template
+
+        template = load_template(parameters=parameters)
+        defaults = template.raw.get("Globals", {}).get("Function", {})
+        functions = template.resources("AWS::Serverless::Function")
+        props = {name: {**defaults, **res.get("Properties", {})} for name, res in functions.items()}
+        logging = template.resolve(defaults.get("LoggingConfig") or {})
+        return cls(
+            log_format=logging.get("LogFormat", "Text"),
+            system_log_level=logging.get("SystemLogLevel", "INFO"),
+            traced=frozenset(n for n, p in props.items() if template.resolve(p.get("Tracing")) == "Active"),
+        )
+
+    def platform_bytes(self, function: str) -> int:
+        """Bytes of Lambda's own lines for one successful invocation of `function` (newlines counted)."""
+        traced = function in self.traced
+        if self.log_format != "JSON":
+            lines = [*PLATFORM_TEXT_LINES, *([PLATFORM_XRAY_LINE] if traced else [])]
+            return sum(len(line) + 1 for line in lines)
+        if self.system_log_level == "WARN":
+            return 0
+        start, report = (json.loads(record) for record in PLATFORM_JSON_RECORDS)
+        if traced:
+            report["record"] |= PLATFORM_JSON_TRACE
+        return sum(len(json.dumps(record, separators=(",", ":"))) + 1 for record in (start, report))
 
 
 @dataclass(frozen=True)
@@ -209,7 +282,11 @@ class Bill:
         return dict(sorted(sums.items(), key=lambda item: -item[1]))
 
 
-def monthly_bill(fleet: Fleet, measured: dict[str, Any], prices: dict[str, float]) -> Bill:
+def monthly_bill(
+    fleet: Fleet, measured: dict[str, Any], prices: dict[str, float], seen: Observability | None = None
+) -> Bill:
+    """The month's bill; `seen` is what the template logs and traces (read from it when not given)."""
+    seen = seen or Observability.from_template()
     bill = Bill()
     memory = measured["memory_mb"]
     per_op = dict(measured["operations"])
@@ -219,7 +296,7 @@ def monthly_bill(fleet: Fleet, measured: dict[str, Any], prices: dict[str, float
     per_op["rollup"] = {key: value * scale for key, value in rollup.items() if key != "changes"}
     volumes = {**monthly_volumes(fleet), "rollup": ROLLUPS_PER_MONTH}
     functions = {**OPERATION_FUNCTION, "rollup": "RollupFunction"}
-    invocations = 0.0
+    traced = 0.0
     for operation, count in volumes.items():
         figures = per_op[operation]
         mb = memory[functions[operation]]
@@ -234,20 +311,30 @@ def monthly_bill(fleet: Fleet, measured: dict[str, Any], prices: dict[str, float
         bill.add("S3", operation, count * figures["s3_get"] * prices["s3_get_request"])
         if operation not in NOT_HTTP:
             bill.add("API Gateway (HTTP API)", operation, count * prices["http_api_request"])
-        invocations += count
+        log_gb = count * (figures.get("log_bytes", 0.0) + seen.platform_bytes(functions[operation])) / GB
+        bill.add("CloudWatch", operation, log_gb * prices["cloudwatch_logs_ingested_gb"])
+        bill.add("CloudWatch", operation, log_gb * prices["cloudwatch_logs_stored_gb_month"])
+        traced += count if functions[operation] in seen.traced else 0.0
     _add_queue_and_bus(bill, fleet, prices)
     _add_storage(bill, fleet, measured["stored"], prices)
     _add_snapstart(bill, memory, prices)
-    _add_observability(bill, fleet, invocations, volumes, prices)
+    _add_observability(bill, traced, prices)
     return bill
 
 
-def marginal(fleet: Fleet, measured: dict[str, Any], prices: dict[str, float], what: str) -> Bill:
+def marginal(
+    fleet: Fleet,
+    measured: dict[str, Any],
+    prices: dict[str, float],
+    what: str,
+    seen: Observability | None = None,
+) -> Bill:
     """The all-in cost of 1,000,000 more reports (`what="reports"`) or events: a whole bill minus
     another, so every line that grows with them (functions, logs, traces, queue, storage) is in."""
+    seen = seen or Observability.from_template()
     more = replace(fleet, **{what: getattr(fleet, what) + 1_000_000})
     difference = Bill()
-    base, grown = monthly_bill(fleet, measured, prices), monthly_bill(more, measured, prices)
+    base, grown = monthly_bill(fleet, measured, prices, seen), monthly_bill(more, measured, prices, seen)
     for key in set(base.lines) | set(grown.lines):
         difference.lines[key] = grown.lines.get(key, 0.0) - base.lines.get(key, 0.0)
     return difference
@@ -294,20 +381,17 @@ def snapstart_functions() -> list[str]:
     return sorted(name for name, res in functions.items() if "SnapStart" in res.get("Properties", {}))
 
 
-def _add_observability(
-    bill: Bill, fleet: Fleet, invocations: float, volumes: dict[str, float], prices: dict[str, float]
-) -> None:
+def _add_observability(bill: Bill, traced_invocations: float, prices: dict[str, float]) -> None:
+    """Alarms, metrics, the dashboard and the secret (fixed), and the X-Ray traces of the invocations of
+    functions the template traces actively (none with `Tracing: PassThrough`)."""
     alarms = _template_alarm_metrics()
     bill.add("CloudWatch", "alarms", alarms * prices["cloudwatch_alarm_metric_month"])
     bill.add("CloudWatch", "custom metrics", CUSTOM_METRICS * prices["cloudwatch_custom_metric_month"])
     bill.add("CloudWatch", "dashboard", prices["cloudwatch_dashboard_month"])
-    log_gb = invocations * LOG_BYTES_PER_INVOCATION / GB
-    bill.add("CloudWatch", "logs", log_gb * prices["cloudwatch_logs_ingested_gb"])
-    bill.add("CloudWatch", "logs", log_gb * prices["cloudwatch_logs_stored_gb_month"])
-    requests = invocations
-    traced = min(requests, SECONDS_PER_MONTH * XRAY_TRACED_PER_SECOND)
-    traced += (requests - traced) * XRAY_TRACED_SHARE
-    bill.add("X-Ray", "traces", traced * prices["xray_trace_recorded"])
+    if traced_invocations:
+        traced = min(traced_invocations, SECONDS_PER_MONTH * XRAY_TRACED_PER_SECOND)
+        traced += (traced_invocations - traced) * XRAY_TRACED_SHARE
+        bill.add("X-Ray", "traces", traced * prices["xray_trace_recorded"])
     bill.add("Secrets Manager", "JWT secret", prices["secretsmanager_secret_month"])
 
 
@@ -336,8 +420,9 @@ def cost_rows(smoke: bool = False) -> list[Row]:
         return [errored("cost", figure, "(reported)", f"{type(exc).__name__}: {exc}")]
     document = load_prices()
     prices = document["prices"]
-    reference = monthly_bill(REFERENCE, measured, prices)
-    tenfold = monthly_bill(REFERENCE.times(10), measured, prices)
+    seen = Observability.from_template()
+    reference = monthly_bill(REFERENCE, measured, prices, seen)
+    tenfold = monthly_bill(REFERENCE.times(10), measured, prices, seen)
     top = ", ".join(f"{service} {money(d)}" for service, d in list(reference.by(0).items())[:4])
     dated = f"us-east-1 on-demand prices of {document['date']} (bench/prices.json)"
     rows = [
@@ -350,7 +435,8 @@ def cost_rows(smoke: bool = False) -> list[Row]:
         )
     ]
     for what, label in (("reports", "reports"), ("events", "compliance events")):
-        rows.append(_all_in_row(what, label, marginal(REFERENCE, measured, prices, what), measured, dated))
+        bill = marginal(REFERENCE, measured, prices, what, seen)
+        rows.append(_all_in_row(what, label, bill, measured, dated))
     return rows
 
 
@@ -373,7 +459,8 @@ def _all_in_row(what: str, label: str, bill: Bill, measured: dict[str, Any], dat
 
 
 def _unit_work(what: str, measured: dict[str, Any]) -> str:
-    """The meter's WCU/RCU per report (mean over the report mix, stream consumers included) or per event."""
+    """The meter's WCU/RCU and the bytes logged per report (mean over the report mix, stream consumers
+    included) or per event."""
     fleet = replace(REFERENCE, reports=1_000_000, events=1_000_000)
     volumes = monthly_volumes(fleet)
     ops = [
@@ -383,12 +470,15 @@ def _unit_work(what: str, measured: dict[str, Any]) -> str:
     ]
     wcu = sum(volumes[op] * measured["operations"][op]["write_units"] for op in ops) / 1_000_000
     rcu = sum(volumes[op] * measured["operations"][op]["read_units"] for op in ops) / 1_000_000
-    return f"{wcu:.3g} WCU, {rcu:.3g} RCU per {'report' if what == 'reports' else 'event'} (every function)"
+    logged = sum(volumes[op] * measured["operations"][op].get("log_bytes", 0.0) for op in ops) / 1_000_000
+    unit = "report" if what == "reports" else "event"
+    return f"{wcu:.3g} WCU, {rcu:.3g} RCU, {logged:,.0f} B logged per {unit} (every function)"
 
 
 def markdown(measured: dict[str, Any], document: dict[str, Any]) -> str:
+    seen = Observability.from_template()
     bills = {
-        fleet.name: monthly_bill(fleet, measured, document["prices"])
+        fleet.name: monthly_bill(fleet, measured, document["prices"], seen)
         for fleet in (REFERENCE, REFERENCE.times(10))
     }
     names = list(bills)
@@ -407,8 +497,15 @@ def markdown(measured: dict[str, Any], document: dict[str, Any]) -> str:
     for operation, dollars in bills[names[0]].by(1).items():
         lines.append(f"| {operation} | {money(dollars)} | {_per_million(operation, dollars, volumes)} | "
                      f"{_work(measured['operations'].get(operation))} |")  # fmt: skip
+    traced = ", ".join(sorted(seen.traced)) or "none"
+    platform = seen.platform_bytes("")
+    lines.append(
+        f"\nLogs per invocation: the bytes each operation's functions wrote (measured, above) + {platform} B"
+        f" of Lambda platform lines untraced (template.yaml: LogFormat {seen.log_format}, SystemLogLevel"
+        f" {seen.system_log_level}). X-Ray active tracing: {traced}."
+    )
     for what, label in (("reports", "reports"), ("events", "compliance events")):
-        bill = marginal(REFERENCE, measured, document["prices"], what)
+        bill = marginal(REFERENCE, measured, document["prices"], what, seen)
         top = ", ".join(f"{service} {money(d)}" for service, d in list(bill.by(0).items())[:4])
         lines.append(f"\n**All-in cost per 1,000,000 {label}: {money(bill.total())}** ({top}; target "
                      f"${COST_TARGETS[what]:g}); {_unit_work(what, measured)}.")  # fmt: skip
@@ -430,9 +527,21 @@ def _work(figures: dict[str, float] | None) -> str:
     return (
         f"{figures['read_units']:g} RCU, {figures['write_units']:g} WCU, "
         f"{figures['s3_put'] + figures['s3_get']:g} S3 calls, {figures['aws_calls']:g} AWS calls, "
-        f"{figures['own_seconds'] * 1000:.0f} ms own time"
+        f"{figures['own_seconds'] * 1000:.0f} ms own time, {figures.get('log_bytes', 0.0):.0f} B logged"
     )
 
 
+def update_deploy_doc(path: Path, tables: str) -> None:
+    """Replace the cost tables of docs/deploy.md (from its service table to the all-in events line)."""
+    text = path.read_text()
+    start = text.index("| service | reference fleet |")
+    last = text.index("**All-in cost per 1,000,000 compliance events:", start)
+    end = text.index("\n", last)
+    path.write_text(text[:start] + tables + text[end:])
+
+
 if __name__ == "__main__":
-    print(markdown(measure("--smoke" in sys.argv), load_prices()))
+    tables = markdown(measure("--smoke" in sys.argv), load_prices())
+    if "--update" in sys.argv:  # python -m bench.cost --update docs/deploy.md
+        update_deploy_doc(Path(sys.argv[sys.argv.index("--update") + 1]), tables)
+    print(tables)

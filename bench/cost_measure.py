@@ -3,8 +3,10 @@
 `python -m bench.cost_measure [--smoke]` prints JSON: per operation, the DynamoDB read and write
 capacity units as the one meter prices them (bench/capacity.py: item sizes, transactions 2x, every
 GSI, refused writes), the S3 calls, the number of AWS calls and the handler's own time (wall time
-minus the time spent waiting on moto), medians over a few repetitions; and the average stored size
-of the items and blobs the model keeps. It runs the handlers in this process on moto (`mock_aws`),
+minus the time spent waiting on moto), the bytes and lines the handler wrote to stdout and stderr
+(Powertools' JSON log lines and EMF metrics, at the template's LogLevel: what Lambda sends to
+CloudWatch Logs besides its own platform lines), medians over a few repetitions; and the average
+stored size of the items and blobs the model keeps. It runs the handlers in this process on moto (`mock_aws`),
 with tables and env built from template.yaml. The groups table's stream is pumped to its consumers
 (AggregatesFunction, AlertsFunction) after each report, and the alert events the bus puts on the
 delivery queue are handed to AlertDeliveryFunction, so every function's work is measured.
@@ -22,13 +24,14 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from bench.output_capture import handler_output
+
 os.environ.update(
     {
         "AWS_DEFAULT_REGION": "us-east-1",
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
         "POWERTOOLS_METRICS_NAMESPACE": "fleetreport",
-        "POWERTOOLS_LOG_LEVEL": "WARNING",
     }
 )
 os.environ.pop("AWS_ENDPOINT_URL", None)
@@ -85,10 +88,10 @@ class Bench:
     def cost(self, action: Callable[[], Any]) -> dict[str, float]:
         """What `action` cost: capacity units from the meter, S3 calls and times from the call log."""
         start = len(self.log.calls)
-        began = time.perf_counter()
-        with self.meter.window() as usage:
+        with self.meter.window() as usage, handler_output() as output:
+            began = time.perf_counter()  # the capture's own set-up is not the handler's time
             action()
-        wall = time.perf_counter() - began
+            wall = time.perf_counter() - began
         calls = self.log.calls[start:]
         s3 = [c for c in calls if c.service == "s3"]
         return {
@@ -98,6 +101,8 @@ class Bench:
             "s3_get": sum(1 for c in s3 if c.operation not in ("PutObject", "DeleteObject")),
             "aws_calls": usage.calls + len(s3),
             "own_seconds": max(0.0, wall - sum(c.seconds for c in calls)),
+            "log_bytes": float(len(output.getvalue())),
+            "log_lines": float(len(output.getvalue().splitlines())),
         }
 
     def pump_streams(self, suffix: str, run: Callable[[str, Callable[[], Any]], None]) -> None:

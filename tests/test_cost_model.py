@@ -17,7 +17,14 @@ FIGURES = {
     "s3_get": 0.0,
     "aws_calls": 5.0,
     "own_seconds": 0.02,
+    "log_bytes": 700.0,
+    "log_lines": 2.0,
 }
+# What the template says by default (JSON logs, system logs at WARN, no active tracing) and its opposite.
+QUIET = cost.Observability(log_format="JSON", system_log_level="WARN", traced=frozenset())
+LOUD = cost.Observability(
+    log_format="Text", system_log_level="INFO", traced=frozenset(cost.OPERATION_FUNCTION.values())
+)
 
 
 def measured(**overrides: dict[str, float]) -> dict[str, Any]:
@@ -115,3 +122,90 @@ def test_the_all_in_cost_of_a_million_reports_is_the_bill_it_adds() -> None:
     assert added.lines[("DynamoDB", "aggregates_repeat")] > 0
     assert added.lines[("DynamoDB", "ingest_repeat")] >= 0.9 * 1_000_000 * 0.95 * FIGURES["write_units"] * wcu
     assert added.lines.get(("CloudWatch", "dashboard"), 0.0) == 0.0
+
+
+def test_an_operation_that_logs_more_pays_more_for_its_logs() -> None:
+    chatty = dict(FIGURES, log_bytes=FIGURES["log_bytes"] + 1000)
+    base = cost.monthly_bill(cost.REFERENCE, measured(), prices(), QUIET)
+    louder = cost.monthly_bill(cost.REFERENCE, measured(ingest_repeat=chatty), prices(), QUIET)
+    extra = louder.lines[("CloudWatch", "ingest_repeat")] - base.lines[("CloudWatch", "ingest_repeat")]
+    per_gb = prices()["cloudwatch_logs_ingested_gb"] + prices()["cloudwatch_logs_stored_gb_month"]
+    ingests = cost.monthly_volumes(cost.REFERENCE)["ingest_repeat"]
+    assert abs(extra - ingests * 1000 / cost.GB * per_gb) < 1e-9
+    assert louder.lines[("CloudWatch", "ingest")] == base.lines[("CloudWatch", "ingest")]
+
+
+def test_an_operation_that_logs_nothing_pays_only_for_the_platform_lines_it_gets() -> None:
+    silent = dict(FIGURES, log_bytes=0.0)
+    quiet = cost.monthly_bill(cost.REFERENCE, measured(list_groups=silent), prices(), QUIET)
+    assert quiet.lines[("CloudWatch", "list_groups")] == 0.0  # JSON, system logs at WARN: nothing
+    loud = cost.monthly_bill(cost.REFERENCE, measured(list_groups=silent), prices(), LOUD)
+    assert loud.lines[("CloudWatch", "list_groups")] > 0.0  # START, END, REPORT (+ XRAY) per request
+
+
+def test_platform_lines_follow_the_log_format_system_level_and_tracing() -> None:
+    assert QUIET.platform_bytes("IngestFunction") == 0
+    untraced = cost.Observability(log_format="Text").platform_bytes("IngestFunction")
+    assert untraced == sum(len(line) + 1 for line in cost.PLATFORM_TEXT_LINES)
+    assert LOUD.platform_bytes("IngestFunction") == untraced + len(cost.PLATFORM_XRAY_LINE) + 1
+    json_info = cost.Observability(log_format="JSON", system_log_level="INFO")
+    assert json_info.platform_bytes("IngestFunction") > 0  # platform.start and platform.report
+
+
+def test_tracing_off_prices_no_xray_and_on_prices_the_traced_invocations() -> None:
+    off = cost.monthly_bill(cost.REFERENCE, measured(), prices(), QUIET)
+    assert "X-Ray" not in off.by(0)
+    assert (
+        cost.marginal(cost.REFERENCE, measured(), prices(), "reports", QUIET).by(0).get("X-Ray", 0.0) == 0.0
+    )
+    on = cost.monthly_bill(cost.REFERENCE, measured(), prices(), LOUD)
+    assert on.by(0)["X-Ray"] > 0.0
+    only_ingest = cost.Observability(traced=frozenset({"IngestFunction"}))
+    assert (
+        0.0
+        < cost.monthly_bill(cost.REFERENCE, measured(), prices(), only_ingest).by(0)["X-Ray"]
+        < on.by(0)["X-Ray"]
+    )
+
+
+def test_the_model_reads_logging_and_tracing_from_the_template() -> None:
+    default = cost.Observability.from_template()
+    assert (default.log_format, default.system_log_level, default.traced) == ("JSON", "WARN", frozenset())
+    traced = cost.Observability.from_template({"Tracing": "Active"})
+    assert {*cost.OPERATION_FUNCTION.values(), "RollupFunction", "AdminFunction"} <= traced.traced
+
+
+CAPTURE_SCRIPT = """
+import json, logging, os, sys
+from aws_lambda_powertools import Logger
+from bench.output_capture import handler_output
+
+logger = Logger(service="probe")  # its handler keeps the sys.stdout of this moment, as a function's does
+print("before")
+with handler_output() as inside:
+    logger.info("report counted")
+    print('{"_aws": {}}')
+    os.write(2, b"stderr line\\n")
+print("after")
+sys.stdout.flush()
+os.write(1, json.dumps({"captured": inside.getvalue().decode()}).encode() + b"\\n")
+"""
+
+
+def test_the_measure_captures_every_line_a_handler_writes_and_nothing_else() -> None:
+    import subprocess
+
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run(
+        [sys.executable, "-c", CAPTURE_SCRIPT],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    captured = json.loads(done.stdout.splitlines()[-1])["captured"].splitlines()
+    assert len(captured) == 3
+    assert json.loads(captured[0])["message"] == "report counted"  # Powertools' JSON line
+    assert captured[1:] == ['{"_aws": {}}', "stderr line"]
+    assert done.stdout.splitlines()[:2] == ["before", "after"]  # the streams are given back

@@ -264,3 +264,31 @@ def test_one_dashboard() -> None:
         assert metric in body
     # the compliance queue's refusals (layers/.../compliance/queue.py), next to the snapshots stored
     assert "SELECT SUM(EventsRejected) FROM fleetreport" in body
+
+
+LAMBDA_APPLICATION_LEVELS = {"TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"}
+
+
+def test_functions_log_json_at_the_log_level_without_platform_records_per_invocation() -> None:
+    template = load_template()
+    globals_ = template.raw["Globals"]["Function"]
+    logging = globals_["LoggingConfig"]
+    assert logging["LogFormat"] == "JSON"  # Lambda filters JSON lines by their "level" only in JSON format
+    assert logging["SystemLogLevel"] == "WARN"  # no platform.start / platform.report for a success
+    assert globals_["Environment"]["Variables"]["POWERTOOLS_LOG_LEVEL"] == {"Ref": "LogLevel"}
+    for level in template.raw["Parameters"]["LogLevel"]["AllowedValues"]:
+        chosen = load_template(parameters={"LogLevel": level}).resolve(logging["ApplicationLogLevel"])
+        assert chosen in LAMBDA_APPLICATION_LEVELS, level  # WARNING is Lambda's WARN
+        assert chosen == level.replace("WARNING", "WARN")
+    for name, res in _resources("AWS::Serverless::Function").items():
+        assert "LoggingConfig" not in res["Properties"], name  # one setting for every function
+
+
+def test_tracing_is_a_parameter_off_unless_asked_for() -> None:
+    template = load_template()
+    parameter = template.raw["Parameters"]["Tracing"]
+    assert parameter["Default"] == "PassThrough"
+    assert set(parameter["AllowedValues"]) == {"Active", "PassThrough"}
+    assert template.raw["Globals"]["Function"]["Tracing"] == {"Ref": "Tracing"}
+    for name, res in _resources("AWS::Serverless::Function").items():
+        assert "Tracing" not in res["Properties"], name

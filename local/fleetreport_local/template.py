@@ -156,6 +156,9 @@ class Template:
             return all(self.resolve(v, endpoint) for v in value["Fn::And"])
         if "Fn::Or" in value:
             return any(self.resolve(v, endpoint) for v in value["Fn::Or"])
+        if "Fn::FindInMap" in value:
+            table, key, name = (self.resolve(v, endpoint) for v in value["Fn::FindInMap"])
+            return self.raw["Mappings"][table][key][name]
         if set(value) == {"Condition"}:  # a condition used inside Fn::And/Or/Not
             return self.condition_holds(value["Condition"])
         if "Fn::Sub" in value:
