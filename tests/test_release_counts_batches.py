@@ -15,7 +15,7 @@ from clock_support import RecordingClock
 from fleetreport import clock
 from fleetreport.groups.ingest import ingest_report
 from fleetreport.releases.beacon import BeaconCounts, accept_beacon, use_beacon_counts
-from fleetreport.releases.counting import PER_TRANSACTION, apply_increments, increments_of
+from fleetreport.releases.counting import PER_TRANSACTION, Increment, apply_increments, increments_of
 from fleetreport.releases.devices import DayMemory, use_day_memory
 from fleetreport.releases.keys import counts_key, slice_name
 from groups_support import make_app, no_rate_limits, report
@@ -42,7 +42,7 @@ def device_image(version: str, device: str = "h1") -> dict[str, Any]:
 
 
 def records_of(versions: int) -> list[tuple[str, Any, Any]]:
-    """A batch of new devices, one per version: `versions` × 4 count items."""
+    """A batch of new devices, one per version: `versions` x 4 count items."""
     return [(f"event-{n}", None, device_image(f"1.{n}.0")) for n in range(versions)]
 
 
@@ -151,7 +151,7 @@ def test_the_release_counts_function_writes_a_batch_in_one_transaction_and_a_red
         accept_beacon(headers, json.dumps(body).encode(), now=datetime.now(UTC))
     with transactions() as made:
         [batch] = deliver_recording(stack, "ReleaseCountsFunction")
-    assert shape(made, stack) == [(1, 18)]  # 2 versions × (all, 2 channels, 2 platforms, 4 pairs)
+    assert shape(made, stack) == [(1, 18)]  # 2 versions x (all, 2 channels, 2 platforms, 4 pairs)
     table = stack.table("RollupsTable")
 
     def active() -> list[int]:
@@ -178,3 +178,21 @@ def test_a_redelivered_groups_batch_adds_its_reports_once(stack: Any, settings_e
         stack.invoke("AggregatesFunction", batch)
     after = table.get_item(Key={"pk": pk, "sk": sk})["Item"]
     assert (int(after["reports"]), int(after["open_groups"])) == (3, 3)
+
+
+def test_day_attributes_older_than_90_days_are_dropped_as_the_item_changes(stack: Any) -> None:
+    """Active, crashed and reports days alike: a live version's item stays ≤ 90 days of history."""
+    key = counts_key(APP, slice_name(), "1.0.0")
+    old = Increment("t1", APP, "1.0.0", adds={"a_20260215": 5, "c_20260215": 1, "r_20260215": 9})
+    old.first_day = old.last_day = "2026-02-15"
+    kept = Increment("t1", APP, "1.0.0", adds={"a_20260220": 5, "c_20260220": 1, "r_20260220": 9})
+    kept.first_day = kept.last_day = "2026-02-20"
+    tables = stack.name("RollupsTable"), stack.name("CountersTable")
+    for n, inc in enumerate((old, kept)):
+        inc.event_ids.append(f"history-{n}")
+        apply_increments(*tables, {key: inc}, NOW)
+    today = Increment("t1", APP, "1.0.0", adds={"r_20260520": 1}, last_day="2026-05-20", event_ids=["now"])
+    apply_increments(*tables, {key: today}, NOW)  # 94 days after 02-15, 89 after 02-20
+    item = stack.table("RollupsTable").get_item(Key={"pk": key[0], "sk": key[1]})["Item"]
+    days = sorted(attr for attr in item if attr[:2] in ("a_", "c_", "r_"))
+    assert days == ["a_20260220", "c_20260220", "r_20260220", "r_20260520"]

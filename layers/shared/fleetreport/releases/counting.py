@@ -31,7 +31,7 @@ from fleetreport.releases.keys import counts_key, slices_of
 from fleetreport.storage.aws import dynamodb
 
 MARKER_TTL_SECONDS = 2 * 86_400
-KEEP_DAYS = 90  # the reads ask for at most 90 days; older day attributes are dropped as items change
+KEEP_DAYS = 90  # the reads ask for at most 90 days; older a_/c_/r_ attributes are dropped as items change
 _DROP_SPAN = 7
 PER_TRANSACTION = 99  # TransactWriteItems takes 100 actions: the marker and 99 count items
 MAX_ATTEMPTS = 8  # tries of a transaction cancelled by a TransactionConflict
@@ -155,7 +155,7 @@ def _update(counts_table: str, key: tuple[str, str], inc: Increment, now: dateti
         values[f":a{i}"] = n
         adds.append(f"#a{i} :a{i}")
     drops = (
-        [day_attr(kind, day) for day in _stale_days(inc.last_day) for kind in ("a", "c")]
+        [day_attr(kind, day) for day in _stale_days(inc.last_day) for kind in ("a", "c", "r")]
         if inc.last_day
         else []
     )
