@@ -193,31 +193,43 @@ def _seed_history(bench: Bench, app_id: str, days: int) -> None:
     """Give the count items the measured reports and beacons update (releases/counting.py) the history
     a live version has: `days` days of `a_`/`c_`/`r_` attributes with a reference fleet's figures
     (tens of thousands of devices and reports a day), written through the consumers' own
-    `apply_increments` before anything is measured. A write costs ⌈max(old, new) / 1 KB⌉ WCU, so a
-    fresh, tiny count item would under-price every later update of it."""
+    `apply_increments` a week a batch, before anything is measured. A write costs
+    ⌈max(old, new) / 1 KB⌉ WCU, so a fresh, tiny count item would under-price every later update."""
     from datetime import UTC, datetime, timedelta
 
-    from fleetreport.releases.counting import Increment, apply_increments, day_attr
-    from fleetreport.releases.keys import counts_key, slices_of
+    from fleetreport.releases.counting import apply_increments
     from fleetreport.settings import get_settings
 
+    settings = get_settings()
     today = datetime.now(UTC).date()
-    summed: dict[tuple[str, str], Increment] = {}
+    for newest in range(1, days + 1, 7):
+        week = [today - timedelta(days=back) for back in range(newest, min(days, newest + 6) + 1)]
+        summed = _history_increments(app_id, week, lifetime=newest == 1)
+        apply_increments(settings.rollups_table, settings.counters_table, summed, datetime.now(UTC))
+
+
+def _history_increments(app_id: str, week: list[Any], lifetime: bool) -> dict[tuple[str, str], Any]:
+    """One seeding batch: `week`'s day attributes (and the lifetime counts once) for every count item
+    of the samples' versions and slices."""
+    from fleetreport.releases.counting import Increment, day_attr
+    from fleetreport.releases.keys import counts_key, slices_of
+
+    summed: dict[tuple[str, str], Any] = {}
     for sample in ("ingest_report.json", "ingest_beacon.json"):
         body = json.loads(_sample(sample)["body"])
         version, channel = body["application"]["version"], body["application"]["channel"]
         for slice_ in slices_of(channel, body["system"]["platform"]):
-            inc = Increment(TENANT, app_id, version, first_day=str(today - timedelta(days=days)))
-            inc.last_day = str(today - timedelta(days=1))
-            inc.event_ids.append(f"history-{slice_}-{version}")
-            inc.adds.update(active=60_000, crashed=4_000, reports=400_000)
-            for back in range(1, days + 1):
-                day = str(today - timedelta(days=back))
-                inc.adds.update({day_attr("a", day): 41_000 + 37 * back, day_attr("c", day): 300 + back})
-                inc.adds[day_attr("r", day)] = 9_000 + 13 * back
+            inc = Increment(TENANT, app_id, version, first_day=str(min(week)), last_day=str(max(week)))
+            inc.event_ids.append(f"history-{slice_}-{version}-{min(week)}")
+            if lifetime:
+                inc.adds.update(active=60_000, crashed=4_000, reports=400_000)
+            for day in week:
+                back = (max(week) - day).days + 1
+                inc.adds[day_attr("a", str(day))] = 41_000 + 37 * back
+                inc.adds[day_attr("c", str(day))] = 300 + back
+                inc.adds[day_attr("r", str(day))] = 9_000 + 13 * back
             summed[counts_key(app_id, slice_, version)] = inc
-    settings = get_settings()
-    apply_increments(settings.rollups_table, settings.counters_table, summed, datetime.now(UTC))
+    return summed
 
 
 def measure(repeat: int) -> dict[str, Any]:
