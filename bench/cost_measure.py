@@ -9,7 +9,9 @@ CloudWatch Logs besides its own platform lines), medians over a few repetitions;
 stored size of the items and blobs the model keeps. It runs the handlers in this process on moto (`mock_aws`),
 with tables and env built from template.yaml. The groups table's stream is pumped to its consumers
 (AggregatesFunction, AlertsFunction) after each report, and the alert events the bus puts on the
-delivery queue are handed to AlertDeliveryFunction, so every function's work is measured.
+delivery queue are handed to AlertDeliveryFunction, so every function's work is measured. The
+release count items the measured reports and beacons update first get `HISTORY_DAYS` of per-day
+history (`_seed_history`), so the stream consumers' writes are priced at a live version's item size.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ os.environ.update(
 )
 os.environ.pop("AWS_ENDPOINT_URL", None)
 
+HISTORY_DAYS = 30  # days of a_/c_/r_ attributes each measured count item carries (KEEP_DAYS = 90)
 EVENTS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "events")
 TENANT = "costco"
 
@@ -191,6 +194,49 @@ def _sqs_batch(index: int, size: int = 10) -> dict[str, Any]:
     return {"Records": records}
 
 
+def _seed_history(bench: Bench, app_id: str, days: int) -> None:
+    """Give the count items the measured reports and beacons update (releases/counting.py) the history
+    a live version has: `days` days of `a_`/`c_`/`r_` attributes with a reference fleet's figures
+    (tens of thousands of devices and reports a day), written through the consumers' own
+    `apply_increments` a week a batch, before anything is measured. A write costs
+    ⌈max(old, new) / 1 KB⌉ WCU, so a fresh, tiny count item would under-price every later update."""
+    from datetime import UTC, datetime, timedelta
+
+    from fleetreport.releases.counting import apply_increments
+    from fleetreport.settings import get_settings
+
+    settings = get_settings()
+    today = datetime.now(UTC).date()
+    for newest in range(1, days + 1, 7):
+        week = [today - timedelta(days=back) for back in range(newest, min(days, newest + 6) + 1)]
+        summed = _history_increments(app_id, week, lifetime=newest == 1)
+        apply_increments(settings.rollups_table, settings.counters_table, summed, datetime.now(UTC))
+
+
+def _history_increments(app_id: str, week: list[Any], lifetime: bool) -> dict[tuple[str, str], Any]:
+    """One seeding batch: `week`'s day attributes (and the lifetime counts once) for every count item
+    of the samples' versions and slices."""
+    from fleetreport.releases.counting import Increment, day_attr
+    from fleetreport.releases.keys import counts_key, slices_of
+
+    summed: dict[tuple[str, str], Any] = {}
+    for sample in ("ingest_report.json", "ingest_beacon.json"):
+        body = json.loads(_sample(sample)["body"])
+        version, channel = body["application"]["version"], body["application"]["channel"]
+        for slice_ in slices_of(channel, body["system"]["platform"]):
+            inc = Increment(TENANT, app_id, version, first_day=str(min(week)), last_day=str(max(week)))
+            inc.event_ids.append(f"history-{slice_}-{version}-{min(week)}")
+            if lifetime:
+                inc.adds.update(active=60_000, crashed=4_000, reports=400_000)
+            for day in week:
+                back = (max(week) - day).days + 1
+                inc.adds[day_attr("a", str(day))] = 41_000 + 37 * back
+                inc.adds[day_attr("c", str(day))] = 300 + back
+                inc.adds[day_attr("r", str(day))] = 9_000 + 13 * back
+            summed[counts_key(app_id, slice_, version)] = inc
+    return summed
+
+
 def measure(repeat: int) -> dict[str, Any]:
     from moto import mock_aws
 
@@ -206,6 +252,7 @@ def measure(repeat: int) -> dict[str, Any]:
             ops.setdefault(name, []).append(bench.cost(action))
 
         bench.pump.pump(lambda function, event: bench.invoker.invoke(function, event))  # set-up records
+        _seed_history(bench, app_id, HISTORY_DAYS)
         for i in range(repeat):
             run("ingest", lambda i=i: bench.invoker.invoke("ingest", _ingest_event(key, i, False)))
             bench.pump_streams("new_group", run)  # a report that opens a group (group.new fires)

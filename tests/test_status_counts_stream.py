@@ -19,38 +19,9 @@ from fleetreport.compliance.ingest import store_event
 from fleetreport.compliance.store import ComplianceWriter
 from fleetreport.compliance.timefmt import to_storage
 from fleetreport.storage.aws import dynamodb, table
+from transact_support import conflicting_transactions
 
 FUNCTION = "ComplianceCountsFunction"
-
-
-@contextmanager
-def conflicting_transactions(times: int) -> Iterator[list[int]]:
-    """The next `times` TransactWriteItems are cancelled with TransactionConflict, as DynamoDB cancels
-    a transaction on an item another transaction holds (answered before the call reaches moto)."""
-    seen = [0]
-
-    class Answer:
-        status_code = 400
-        headers: dict[str, str] = {}
-        content = b""
-
-    def conflict(model: Any, **_: Any) -> Any:
-        if model.name != "TransactWriteItems" or seen[0] >= times:
-            return None
-        seen[0] += 1
-        reason = {"Code": "TransactionConflict", "Message": "Transaction is ongoing for the item"}
-        return Answer(), {
-            "Error": {"Code": "TransactionCanceledException", "Message": "cancelled [TransactionConflict]"},
-            "CancellationReasons": [reason, reason],
-            "ResponseMetadata": {"HTTPStatusCode": 400},
-        }
-
-    events = dynamodb().meta.client.meta.events
-    events.register("before-call.dynamodb", conflict)
-    try:
-        yield seen
-    finally:
-        events.unregister("before-call.dynamodb", conflict)
 
 
 @contextmanager

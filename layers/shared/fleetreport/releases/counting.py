@@ -6,11 +6,12 @@ a new device for the version (lifetime `active`), a new `last_day` its first act
 `first_crash_day` a newly crashed device (lifetime `crashed`). The device item's conditional write
 happens once per device-day, so the increments are exact.
 
-A batch's increments are summed per count item and applied with ONE UpdateItem per item, in a
-transaction with a once-only marker named by the batch's records for that item: a redelivered batch
-(Lambda retries the whole batch: no bisecting, no partial answers, template.yaml) finds its markers
-and adds nothing twice. Count items are one per (app, slice, version), so no partition key sees more
-than one write per item per batch, however many devices move.
+A batch's increments are summed per count item and applied with ONE UpdateItem per item, up to 99
+items to a transaction with a single once-only marker named by the batch's records and the chunk's
+index (ADR 28): a redelivered batch (Lambda retries the whole batch: no bisecting, no partial answers,
+template.yaml) finds the markers of the chunks that committed and adds nothing twice. Count items are
+one per (app, slice, version), so no partition key sees more than one write per item per batch,
+however many devices move; a batch pays one marker (2 WCU), not one per count item.
 """
 
 from __future__ import annotations
@@ -23,13 +24,17 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from fleetreport import clock
+from fleetreport.errors import TemporarilyUnavailable
 from fleetreport.groups.models import format_time
 from fleetreport.releases.keys import counts_key, slices_of
 from fleetreport.storage.aws import dynamodb
 
 MARKER_TTL_SECONDS = 2 * 86_400
-KEEP_DAYS = 90  # the reads ask for at most 90 days; older day attributes are dropped as items change
+KEEP_DAYS = 90  # the reads ask for at most 90 days; older a_/c_/r_ attributes are dropped as items change
 _DROP_SPAN = 7
+PER_TRANSACTION = 99  # TransactWriteItems takes 100 actions: the marker and 99 count items
+MAX_ATTEMPTS = 8  # tries of a transaction cancelled by a TransactionConflict
 
 
 def day_attr(kind: str, day: str) -> str:
@@ -100,19 +105,33 @@ def increments_of(
 def apply_increments(
     counts_table: str, markers_table: str, summed: Mapping[tuple[str, str], Increment], now: datetime
 ) -> tuple[int, int]:
-    """Apply each item's sum once; returns (items updated, items already applied by a delivery before)."""
+    """Apply each item's sum once; returns (items updated, items already applied by a delivery before).
+
+    The items go in key order, `PER_TRANSACTION` to a transaction with ONE marker named by the batch's
+    records and the chunk's index: a redelivered batch (the same records, so the same items in the
+    same order) finds each applied chunk's marker and applies only the chunks that did not commit."""
+    keys = sorted(summed)
+    batch_id = batch_id_of(summed.values())
     applied = duplicates = 0
-    for key, inc in summed.items():
-        if _apply(counts_table, markers_table, key, inc, now):
-            applied += 1
+    for index, start in enumerate(range(0, len(keys), PER_TRANSACTION)):
+        chunk = keys[start : start + PER_TRANSACTION]
+        updates = [_update(counts_table, key, summed[key], now) for key in chunk]
+        if _apply_chunk(_marker_put(markers_table, _marker(batch_id, index, chunk), now), updates):
+            applied += len(chunk)
         else:
-            duplicates += 1
+            duplicates += len(chunk)
     return applied, duplicates
 
 
-def _marker(key: tuple[str, str], inc: Increment) -> str:
-    digest = hashlib.sha256("|".join([*key, *sorted(inc.event_ids)]).encode()).hexdigest()
-    return f"release#{digest}"
+def batch_id_of(increments: Iterable[Increment]) -> str:
+    """Names a batch by its counted records (the same records on a retry give the same name)."""
+    event_ids = sorted({event_id for inc in increments for event_id in inc.event_ids})
+    return hashlib.sha256("|".join(event_ids).encode()).hexdigest()
+
+
+def _marker(batch_id: str, index: int, chunk: list[tuple[str, str]]) -> str:
+    items = "|".join(f"{pk}#{sk}" for pk, sk in chunk)
+    return "release#" + hashlib.sha256(f"{batch_id}|{index}|{items}".encode()).hexdigest()
 
 
 def _stale_days(last_day: str) -> list[str]:
@@ -120,9 +139,8 @@ def _stale_days(last_day: str) -> list[str]:
     return [(newest - timedelta(days=KEEP_DAYS + n)).isoformat() for n in range(1, _DROP_SPAN + 1)]
 
 
-def _apply(
-    counts_table: str, markers_table: str, key: tuple[str, str], inc: Increment, now: datetime
-) -> bool:
+def _update(counts_table: str, key: tuple[str, str], inc: Increment, now: datetime) -> dict[str, Any]:
+    """The ADD of one item's sum (and the REMOVE of its day attributes past KEEP_DAYS)."""
     names: dict[str, str] = {"#owner": "owner", "#version": "version"}
     values: dict[str, Any] = {
         ":owner": inc.owner,
@@ -137,7 +155,7 @@ def _apply(
         values[f":a{i}"] = n
         adds.append(f"#a{i} :a{i}")
     drops = (
-        [day_attr(kind, day) for day in _stale_days(inc.last_day) for kind in ("a", "c")]
+        [day_attr(kind, day) for day in _stale_days(inc.last_day) for kind in ("a", "c", "r")]
         if inc.last_day
         else []
     )
@@ -147,40 +165,44 @@ def _apply(
     expression += "first_seen = if_not_exists(first_seen, :first), updated_at = :now ADD " + ", ".join(adds)
     if drops:
         expression += " REMOVE " + ", ".join(f"#d{i}" for i in range(len(drops)))
-    try:
-        dynamodb().meta.client.transact_write_items(
-            TransactItems=[
-                {
-                    "Put": {
-                        "TableName": markers_table,
-                        "Item": {
-                            "counter": _marker(key, inc),
-                            "ttl": int(now.timestamp()) + MARKER_TTL_SECONDS,
-                        },
-                        "ConditionExpression": "attribute_not_exists(#key)",
-                        "ExpressionAttributeNames": {"#key": "counter"},
-                    }
-                },
-                {
-                    "Update": {
-                        "TableName": counts_table,
-                        "Key": {"pk": key[0], "sk": key[1]},
-                        "UpdateExpression": expression,
-                        "ExpressionAttributeNames": names,
-                        "ExpressionAttributeValues": values,
-                    }
-                },
-            ]
-        )
-    except ClientError as error:
-        if _already_applied(error):
-            return False
-        raise
-    return True
+    return {
+        "Update": {
+            "TableName": counts_table,
+            "Key": {"pk": key[0], "sk": key[1]},
+            "UpdateExpression": expression,
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
+        }
+    }
 
 
-def _already_applied(error: ClientError) -> bool:
-    if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
-        return False
-    reasons = error.response.get("CancellationReasons") or []
-    return bool(reasons) and reasons[0].get("Code") == "ConditionalCheckFailed"
+def _marker_put(markers_table: str, marker: str, now: datetime) -> dict[str, Any]:
+    return {
+        "Put": {
+            "TableName": markers_table,
+            "Item": {"counter": marker, "ttl": int(now.timestamp()) + MARKER_TTL_SECONDS},
+            "ConditionExpression": "attribute_not_exists(#key)",
+            "ExpressionAttributeNames": {"#key": "counter"},
+        }
+    }
+
+
+def _apply_chunk(marker: dict[str, Any], updates: list[dict[str, Any]]) -> bool:
+    """One transaction: the marker (only if absent) first, then the chunk's updates. False when the
+    marker was there (applied before); a conflict with another transaction on the same items (the
+    other stream's consumer writes the same count items) is retried after a jittered backoff."""
+    for attempt in range(MAX_ATTEMPTS):
+        if attempt:
+            clock.backoff(attempt)
+        try:
+            dynamodb().meta.client.transact_write_items(TransactItems=[marker, *updates])
+            return True
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+                raise
+            reasons = error.response.get("CancellationReasons") or []
+            if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
+                return False
+            if not any(reason.get("Code") == "TransactionConflict" for reason in reasons):
+                raise
+    raise TemporarilyUnavailable()
