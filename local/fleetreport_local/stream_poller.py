@@ -10,6 +10,11 @@ to the `OnFailure` destination queue (their stream position, as Lambda does) and
 
 `StreamPump` is the synchronous core (the in-process tests drain with it); `StreamPoller` runs one in a
 thread for `fleetreport serve`.
+
+DynamoDB trims a stream's records after 24 hours; moto keeps them forever, and the mappings deliver
+them within seconds here. `drop_delivered` (given moto's backend, when moto runs in this process)
+drops the records every mapping of a table has delivered, so a long run (`fleetreport serve`, the
+storm model) does not hold every change it ever made.
 """
 
 from __future__ import annotations
@@ -153,6 +158,7 @@ class StreamPump:
     sources: list[StreamSource] = field(default_factory=list)
     _positions: dict[tuple[str, str], _Position] = field(default_factory=dict)
     _ttl_keys: set[str] = field(default_factory=set)
+    _dropped: dict[tuple[str, str], int] = field(default_factory=dict)  # (table, shard) -> records dropped
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
@@ -175,6 +181,34 @@ class StreamPump:
                 if not moved:
                     return delivered
         raise RuntimeError("streams kept producing records (a consumer writing in a loop?)")
+
+    def drop_delivered(self, backend: Any) -> int:
+        """Drop from moto's shards (`backend`: moto's DynamoDB backend) the records every mapping of
+        their table has delivered; returns how many. A dropped record becomes None in the shard's list,
+        so moto's sequence numbers (`len(items) + starting_sequence_number`) stay as they are and a
+        record appended meanwhile by another thread is never disturbed; no mapping reads before its
+        position again, and a table with a mapping that has read nothing yet (it would start from the
+        trim horizon) keeps every record."""
+        dropped = 0
+        with self._lock:
+            for table in {source.table for source in self.sources}:
+                shard = backend.tables[self.template.physical_name(table)].stream_shard
+                if shard is not None:
+                    dropped += self._drop_delivered_of(table, shard)
+        return dropped
+
+    def _drop_delivered_of(self, table: str, shard: Any) -> int:
+        mappings = [source.function for source in self.sources if source.table == table]
+        positions = [self._positions.get((function, shard.id)) for function in mappings]
+        if any(position is None or position.after is None for position in positions):
+            return 0
+        delivered = min(int(str(p.after)) for p in positions if p is not None) + 1
+        upto = min(delivered - shard.starting_sequence_number, len(shard.items))
+        start = self._dropped.get((table, shard.id), 0)
+        for index in range(start, upto):
+            shard.items[index] = None
+        self._dropped[(table, shard.id)] = max(start, upto)
+        return max(0, upto - start)
 
     def _stream_arn(self, table_logical_id: str) -> str:
         name = self.template.physical_name(table_logical_id)
