@@ -280,7 +280,7 @@ class StreamFeed:
             return
         self.free_at = max(self.free_at, at)
         self.pump.pump(self._invoke)
-        self.pump.drop_delivered(_moto_dynamodb())
+        self.pump.drop_delivered(*_moto_stream_backends())
         self.next_poll = max(at, self.free_at) + self.window_s
 
     def _invoke(self, function: str, event: dict[str, Any]) -> Any:
@@ -292,12 +292,14 @@ class StreamFeed:
         return answer
 
 
-def _moto_dynamodb() -> Any:
-    """moto's DynamoDB backend of this process (the model runs moto in-process)."""
+def _moto_stream_backends() -> tuple[Any, Any]:
+    """moto's DynamoDB and DynamoDB Streams backends of this process (the model runs moto in-process)."""
     from moto.core import DEFAULT_ACCOUNT_ID
     from moto.dynamodb.models import dynamodb_backends
+    from moto.dynamodbstreams.models import dynamodbstreams_backends
 
-    return dynamodb_backends[DEFAULT_ACCOUNT_ID][os.environ["AWS_DEFAULT_REGION"]]
+    region = os.environ["AWS_DEFAULT_REGION"]
+    return dynamodb_backends[DEFAULT_ACCOUNT_ID][region], dynamodbstreams_backends[DEFAULT_ACCOUNT_ID][region]
 
 
 @dataclass

@@ -8,10 +8,12 @@ import os
 from typing import Any
 
 from fleetreport_local.moto_memory import forget_request_models, track_request_models
+from fleetreport_local.stream_poller import StreamPoller
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.dynamodb.models import dynamodb_backends
 from moto.dynamodb.models.dynamo_type import Item
 from moto.dynamodb.models.table import StreamRecord
+from moto.dynamodbstreams.models import dynamodbstreams_backends
 from stream_support import stream_pump
 
 # GroupsTable's stream feeds two mappings (template.yaml): the aggregates and the alerts functions.
@@ -81,6 +83,22 @@ def test_records_a_lagging_mapping_has_not_delivered_are_kept_until_it_has(stack
     assert mappings.seen[LAGGING] == ["g1", "g2", "g3"]
     assert mappings.seen["AggregatesFunction"] == ["g1", "g2", "g3"]
     assert pump.drop_delivered(backend) == 2 and moto_shard(stack).items == [None] * 3
+
+
+def test_the_serve_poller_drops_what_it_delivered_and_the_shard_iterators_it_used(stack: Any) -> None:
+    region = os.environ["AWS_DEFAULT_REGION"]
+    backends = (
+        dynamodb_backends[DEFAULT_ACCOUNT_ID][region],
+        dynamodbstreams_backends[DEFAULT_ACCOUNT_ID][region],
+    )
+    mappings = Mappings()
+    poller = StreamPoller(stream_pump(stack.template), mappings.invoke, moto=backends)
+    iterators = set(backends[1].shard_iterators)
+    write_groups(stack, "g1", "g2")
+    poller.poll()
+    assert mappings.seen == {"AggregatesFunction": ["g1", "g2"], LAGGING: ["g1", "g2"]}
+    assert moto_shard(stack).items == [None, None]
+    assert set(backends[1].shard_iterators) == iterators  # each was used once: none is kept
 
 
 def test_moto_forgets_its_per_request_objects_but_not_the_data(stack: Any) -> None:

@@ -159,6 +159,7 @@ class StreamPump:
     _positions: dict[tuple[str, str], _Position] = field(default_factory=dict)
     _ttl_keys: set[str] = field(default_factory=set)
     _dropped: dict[tuple[str, str], int] = field(default_factory=dict)  # (table, shard) -> records dropped
+    _iterators: list[str] = field(default_factory=list)  # shard iterators used (once) since the last drop
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
@@ -182,15 +183,20 @@ class StreamPump:
                     return delivered
         raise RuntimeError("streams kept producing records (a consumer writing in a loop?)")
 
-    def drop_delivered(self, backend: Any) -> int:
+    def drop_delivered(self, backend: Any, streams_backend: Any | None = None) -> int:
         """Drop from moto's shards (`backend`: moto's DynamoDB backend) the records every mapping of
         their table has delivered; returns how many. A dropped record becomes None in the shard's list,
         so moto's sequence numbers (`len(items) + starting_sequence_number`) stay as they are and a
         record appended meanwhile by another thread is never disturbed; no mapping reads before its
         position again, and a table with a mapping that has read nothing yet (it would start from the
-        trim horizon) keeps every record."""
+        trim horizon) keeps every record. The shard iterators this pump used (each once; moto keeps
+        every one, DynamoDB expires them in 15 minutes) go from `streams_backend` too."""
         dropped = 0
         with self._lock:
+            used, self._iterators = self._iterators, []
+            if streams_backend is not None:
+                for iterator in used:
+                    streams_backend.shard_iterators.pop(iterator, None)
             for table in {source.table for source in self.sources}:
                 shard = backend.tables[self.template.physical_name(table)].stream_shard
                 if shard is not None:
@@ -268,7 +274,9 @@ class StreamPump:
             iterator = self.streams.get_shard_iterator(
                 StreamArn=arn, ShardId=shard, ShardIteratorType="AFTER_SEQUENCE_NUMBER", SequenceNumber=after
             )["ShardIterator"]
-        return list(self.streams.get_records(ShardIterator=iterator, Limit=limit).get("Records", []))
+        answer = self.streams.get_records(ShardIterator=iterator, Limit=limit)
+        self._iterators += [iterator, answer.get("NextShardIterator", "")]
+        return list(answer.get("Records", []))
 
     def _is_ttl(self, record: dict[str, Any]) -> bool:
         if record.get("eventName") != "REMOVE":
@@ -314,20 +322,30 @@ def _moto_key_insert(record: dict[str, Any]) -> bool:
 class StreamPoller(threading.Thread):
     """`fleetreport serve`: pump the streams every `interval` seconds, like Lambda's pollers."""
 
-    def __init__(self, pump: StreamPump, invoke: Invoke, interval: float = 0.2) -> None:
+    def __init__(
+        self, pump: StreamPump, invoke: Invoke, interval: float = 0.2, moto: tuple[Any, Any] | None = None
+    ) -> None:
         super().__init__(name="dynamodb-streams", daemon=True)
         self.pump = pump
+        self.moto = moto  # moto's DynamoDB and DynamoDB Streams backends, when in this process
         self.invoke = invoke
         self.interval = interval
         self._stop_requested = threading.Event()
 
     def run(self) -> None:
         while not self._stop_requested.is_set():
-            try:
-                self.pump.pump(self.invoke)
-            except Exception:  # the stream itself misbehaved; keep the mapping alive like Lambda does
-                log.exception("polling the table streams failed")
+            self.poll()
             self._stop_requested.wait(self.interval)
+
+    def poll(self) -> None:
+        """One round: deliver what is pending, then drop what every mapping has delivered (when moto
+        runs in this process: `fleetreport serve` would otherwise hold every change it ever made)."""
+        try:
+            self.pump.pump(self.invoke)
+            if self.moto is not None:
+                self.pump.drop_delivered(*self.moto)
+        except Exception:  # the stream itself misbehaved; keep the mapping alive like Lambda does
+            log.exception("polling the table streams failed")
 
     def stop(self) -> None:
         self._stop_requested.set()
