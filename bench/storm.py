@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextvars
 import heapq
 import json
+import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -260,7 +261,8 @@ class StreamFeed:
     mappings' MaximumBatchingWindowInSeconds) the records written so far are delivered, a batch at a
     time, on a container of their own (one shard, one batch at a time, as Lambda polls a shard).
     Every `redeliver_every`-th batch is delivered twice, as Lambda retries a batch whose first attempt
-    failed after it wrote (the consumers must add nothing twice)."""
+    failed after it wrote (the consumers must add nothing twice). What every mapping has delivered is
+    dropped from moto's shards (DynamoDB trims after 24 h; this run lasts simulated minutes)."""
 
     def __init__(self, model: StormModel, pump: Any, window_s: float = 1.0, redeliver_every: int = 0) -> None:
         self.model = model
@@ -278,6 +280,7 @@ class StreamFeed:
             return
         self.free_at = max(self.free_at, at)
         self.pump.pump(self._invoke)
+        self.pump.drop_delivered(*_moto_stream_backends())
         self.next_poll = max(at, self.free_at) + self.window_s
 
     def _invoke(self, function: str, event: dict[str, Any]) -> Any:
@@ -287,6 +290,16 @@ class StreamFeed:
             self.redelivered += 1
             answer, self.free_at = self.model.invoke(self.container, self.free_at, event, function)
         return answer
+
+
+def _moto_stream_backends() -> tuple[Any, Any]:
+    """moto's DynamoDB and DynamoDB Streams backends of this process (the model runs moto in-process)."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.dynamodb.models import dynamodb_backends
+    from moto.dynamodbstreams.models import dynamodbstreams_backends
+
+    region = os.environ["AWS_DEFAULT_REGION"]
+    return dynamodb_backends[DEFAULT_ACCOUNT_ID][region], dynamodbstreams_backends[DEFAULT_ACCOUNT_ID][region]
 
 
 @dataclass

@@ -316,6 +316,7 @@ def answer_in_model(work: Callable[[], dict[str, Any]]) -> int:
     """Run `work` in the storm model (moto in this process, item-level transactions) and answer its
     result, with the process's peak RSS, as the one JSON line on stdout."""
     _environment()
+    from fleetreport_local.moto_memory import forget_request_models
     from moto import mock_aws
 
     from bench.measure import peak_rss_mb
@@ -324,6 +325,7 @@ def answer_in_model(work: Callable[[], dict[str, Any]]) -> int:
     # The handlers' EMF metrics go to stdout; this process answers one JSON line there.
     answer, sys.stdout = sys.stdout, open(os.devnull, "w")  # noqa: SIM115 (restored below)
     item_level_transactions()
+    forget_request_models()  # moto would keep every item copy and stream record it ever made
     with mock_aws():
         result = work()
     result["rss_mb"] = peak_rss_mb()

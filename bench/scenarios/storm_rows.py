@@ -215,8 +215,8 @@ def w2_rows(result: dict[str, Any], consumers: int, seconds: float, window: str)
     )
     capacity = _capacity_row("W2", figure, result, w2_detail(result))
     capacity.note += (
-        f"; RSS is the model's one process (moto in it, holding {consumers:,} consumers, their "
-        "snapshots and every stream record), not a function's"
+        f"; RSS is the model's one process (moto in it, holding {consumers:,} consumers and their "
+        "snapshots; stream records are dropped once delivered), not a function's"
     )
     per_event = _per_operation_row("WCU per compliance event (W2)", "compliance event", [("W2", result)])
     per_event.note += (

@@ -19,6 +19,10 @@ own query only the asked partition's items, the only ones its hash-key filter ke
 same order, same pages, at the cost of the partition. Index queries are left as they are. And moto
 lists its own package directory (a listdir and ~160 stats) on every request to route it by host name;
 `once_listed_modules` lists it once (the installed package does not change while the server runs).
+
+A server that runs for days must not hold every request's history: moto's tracking of per-request
+objects is turned off in this process (`moto_memory`), and `stream_backends` hands the stream poller
+the backends it drops delivered records and used shard iterators from.
 """
 
 from __future__ import annotations
@@ -30,10 +34,15 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from moto import backends
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.dynamodb.models import dynamodb_backends
 from moto.dynamodb.models.table import Table
+from moto.dynamodbstreams.models import dynamodbstreams_backends
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import BaseWSGIServer, make_server
+
+from fleetreport_local.moto_memory import forget_request_models
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -104,6 +113,7 @@ class EmbeddedMotoServer(ThreadedMotoServer):
         self._extra: list[BaseWSGIServer] = []
         one_partition_queries()
         once_listed_modules()
+        forget_request_models()
 
     @property
     def hosts(self) -> list[str]:
@@ -131,6 +141,12 @@ class EmbeddedMotoServer(ThreadedMotoServer):
             server.server_close()
         self._extra.clear()
         super().stop()
+
+    def stream_backends(self, region: str) -> tuple[Any, Any]:
+        """moto's DynamoDB and DynamoDB Streams backends of `region` (the local credentials' account)."""
+        return dynamodb_backends[DEFAULT_ACCOUNT_ID][region], dynamodbstreams_backends[DEFAULT_ACCOUNT_ID][
+            region
+        ]
 
     @property
     def endpoint(self) -> str:

@@ -26,6 +26,7 @@ from typing import Any, TextIO
 
 from fleetreport_local.alerts_tail import create_alerts_tail
 from fleetreport_local.environment import (
+    LOCAL_REGION,
     ConfigError,
     apply_environment,
     jwt_secret,
@@ -125,7 +126,12 @@ class LocalStack:
             # While seeding, a slow poll: `settle()` delivers every record before the port opens anyway,
             # and each round costs ~4 requests per mapping that the seeders would wait behind (GIL, moto's
             # DynamoDB lock). `open()` turns it to 0.1 s.
-            stream_poller = StreamPoller(pump, self.pool.invoke, interval=STARTUP_STREAM_INTERVAL)
+            stream_poller = StreamPoller(
+                pump,
+                self.pool.invoke,
+                interval=STARTUP_STREAM_INTERVAL,
+                moto=self.moto.stream_backends(LOCAL_REGION),
+            )
             stream_poller.start()
             self.pollers.append(stream_poller)
 

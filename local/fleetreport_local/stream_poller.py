@@ -10,6 +10,11 @@ to the `OnFailure` destination queue (their stream position, as Lambda does) and
 
 `StreamPump` is the synchronous core (the in-process tests drain with it); `StreamPoller` runs one in a
 thread for `fleetreport serve`.
+
+DynamoDB trims a stream's records after 24 hours; moto keeps them forever, and the mappings deliver
+them within seconds here. `drop_delivered` (given moto's backend, when moto runs in this process)
+drops the records every mapping of a table has delivered, so a long run (`fleetreport serve`, the
+storm model) does not hold every change it ever made.
 """
 
 from __future__ import annotations
@@ -153,6 +158,8 @@ class StreamPump:
     sources: list[StreamSource] = field(default_factory=list)
     _positions: dict[tuple[str, str], _Position] = field(default_factory=dict)
     _ttl_keys: set[str] = field(default_factory=set)
+    _dropped: dict[tuple[str, str], int] = field(default_factory=dict)  # (table, shard) -> records dropped
+    _iterators: list[str] = field(default_factory=list)  # shard iterators used (once) since the last drop
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
@@ -175,6 +182,39 @@ class StreamPump:
                 if not moved:
                     return delivered
         raise RuntimeError("streams kept producing records (a consumer writing in a loop?)")
+
+    def drop_delivered(self, backend: Any, streams_backend: Any | None = None) -> int:
+        """Drop from moto's shards (`backend`: moto's DynamoDB backend) the records every mapping of
+        their table has delivered; returns how many. A dropped record becomes None in the shard's list,
+        so moto's sequence numbers (`len(items) + starting_sequence_number`) stay as they are and a
+        record appended meanwhile by another thread is never disturbed; no mapping reads before its
+        position again, and a table with a mapping that has read nothing yet (it would start from the
+        trim horizon) keeps every record. The shard iterators this pump used (each once; moto keeps
+        every one, DynamoDB expires them in 15 minutes) go from `streams_backend` too."""
+        dropped = 0
+        with self._lock:
+            used, self._iterators = self._iterators, []
+            if streams_backend is not None:
+                for iterator in used:
+                    streams_backend.shard_iterators.pop(iterator, None)
+            for table in {source.table for source in self.sources}:
+                shard = backend.tables[self.template.physical_name(table)].stream_shard
+                if shard is not None:
+                    dropped += self._drop_delivered_of(table, shard)
+        return dropped
+
+    def _drop_delivered_of(self, table: str, shard: Any) -> int:
+        mappings = [source.function for source in self.sources if source.table == table]
+        positions = [self._positions.get((function, shard.id)) for function in mappings]
+        if any(position is None or position.after is None for position in positions):
+            return 0
+        delivered = min(int(str(p.after)) for p in positions if p is not None) + 1
+        upto = min(delivered - shard.starting_sequence_number, len(shard.items))
+        start = self._dropped.get((table, shard.id), 0)
+        for index in range(start, upto):
+            shard.items[index] = None
+        self._dropped[(table, shard.id)] = max(start, upto)
+        return max(0, upto - start)
 
     def _stream_arn(self, table_logical_id: str) -> str:
         name = self.template.physical_name(table_logical_id)
@@ -234,7 +274,9 @@ class StreamPump:
             iterator = self.streams.get_shard_iterator(
                 StreamArn=arn, ShardId=shard, ShardIteratorType="AFTER_SEQUENCE_NUMBER", SequenceNumber=after
             )["ShardIterator"]
-        return list(self.streams.get_records(ShardIterator=iterator, Limit=limit).get("Records", []))
+        answer = self.streams.get_records(ShardIterator=iterator, Limit=limit)
+        self._iterators += [iterator, answer.get("NextShardIterator", "")]
+        return list(answer.get("Records", []))
 
     def _is_ttl(self, record: dict[str, Any]) -> bool:
         if record.get("eventName") != "REMOVE":
@@ -280,20 +322,30 @@ def _moto_key_insert(record: dict[str, Any]) -> bool:
 class StreamPoller(threading.Thread):
     """`fleetreport serve`: pump the streams every `interval` seconds, like Lambda's pollers."""
 
-    def __init__(self, pump: StreamPump, invoke: Invoke, interval: float = 0.2) -> None:
+    def __init__(
+        self, pump: StreamPump, invoke: Invoke, interval: float = 0.2, moto: tuple[Any, Any] | None = None
+    ) -> None:
         super().__init__(name="dynamodb-streams", daemon=True)
         self.pump = pump
+        self.moto = moto  # moto's DynamoDB and DynamoDB Streams backends, when in this process
         self.invoke = invoke
         self.interval = interval
         self._stop_requested = threading.Event()
 
     def run(self) -> None:
         while not self._stop_requested.is_set():
-            try:
-                self.pump.pump(self.invoke)
-            except Exception:  # the stream itself misbehaved; keep the mapping alive like Lambda does
-                log.exception("polling the table streams failed")
+            self.poll()
             self._stop_requested.wait(self.interval)
+
+    def poll(self) -> None:
+        """One round: deliver what is pending, then drop what every mapping has delivered (when moto
+        runs in this process: `fleetreport serve` would otherwise hold every change it ever made)."""
+        try:
+            self.pump.pump(self.invoke)
+            if self.moto is not None:
+                self.pump.drop_delivered(*self.moto)
+        except Exception:  # the stream itself misbehaved; keep the mapping alive like Lambda does
+            log.exception("polling the table streams failed")
 
     def stop(self) -> None:
         self._stop_requested.set()
