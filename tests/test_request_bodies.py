@@ -58,15 +58,26 @@ class World:
     admin: dict[str, str]
 
 
-@pytest.fixture
-def mine(module_stack: Any, request: pytest.FixtureRequest) -> World:
-    """An app, its report key and one group, in a tenant of the test's own."""
-    tenant = f"b-{abs(hash(request.node.nodeid)) % 10**8}"
-    app_id, key = make_app(module_stack, tenant=tenant, name="test")
-    answer = ingest(module_stack, key, report())
+def world_of(stack: Any, tenant: str) -> World:
+    """An app, its report key and one group, in `tenant`."""
+    app_id, key = make_app(stack, tenant=tenant, name="test")
+    answer = ingest(stack, key, report())
     assert answer.status == 202, answer.text
     group_hash = answer.json()["group_hash"]
-    return World(app_id, key, group_hash, module_stack.auth(role="admin", owner=tenant))
+    return World(app_id, key, group_hash, stack.auth(role="admin", owner=tenant))
+
+
+@pytest.fixture(scope="module")
+def refusing(module_stack: Any) -> World:
+    """One world for the sweeps: every request they send is refused (401 or 400), so none changes it
+    (an app and an ingest per case made this module the slowest of the suite)."""
+    return world_of(module_stack, "b-refused")
+
+
+@pytest.fixture
+def mine(module_stack: Any, request: pytest.FixtureRequest) -> World:
+    """A world of the test's own, for a test whose requests succeed (and change it)."""
+    return world_of(module_stack, f"b-{abs(hash(request.node.nodeid)) % 10**8}")
 
 
 def send(stack: Any, route_key: str, world: Any, headers: dict[str, str], case: str) -> Any:
@@ -90,9 +101,9 @@ def credentials(world: Any, route_key: str) -> dict[str, str]:
 @pytest.mark.parametrize("case", list(MALFORMED))
 @pytest.mark.parametrize("route", BODY_ROUTES)
 def test_an_anonymous_request_is_401_whatever_its_body(
-    module_stack: Any, mine: World, route: str, case: str
+    module_stack: Any, refusing: World, route: str, case: str
 ) -> None:
-    answer = send(module_stack, route, mine, {}, case)
+    answer = send(module_stack, route, refusing, {}, case)
     assert answer.status == 401, (route, case, answer.text)
     assert set(answer.json()) == {"error"}, answer.text
 
@@ -101,11 +112,11 @@ def test_an_anonymous_request_is_401_whatever_its_body(
 @pytest.mark.parametrize("route", BODY_ROUTES)
 def test_an_authenticated_malformed_body_is_400_invalid_request_body(
     module_stack: Any,
-    mine: World,
+    refusing: World,
     route: str,
     case: str,
 ) -> None:
-    answer = send(module_stack, route, mine, credentials(mine, route), case)
+    answer = send(module_stack, route, refusing, credentials(refusing, route), case)
     assert (answer.status, answer.json()) == (400, INVALID_BODY), (route, case)
 
 
