@@ -35,12 +35,8 @@ def conflicting_transactions(times: int) -> Iterator[list[int]]:
             "ResponseMetadata": {"HTTPStatusCode": 400},
         }
 
-    events = dynamodb().meta.client.meta.events
-    events.register(EVENT, conflict)
-    try:
+    with _hooked(conflict):
         yield seen
-    finally:
-        events.unregister(EVENT, conflict)
 
 
 @contextmanager
@@ -52,9 +48,16 @@ def transactions() -> Iterator[list[list[dict[str, Any]]]]:
         if model.name == "TransactWriteItems":
             made.append(json.loads(params["body"])["TransactItems"])
 
-    events = dynamodb().meta.client.meta.events
-    events.register(EVENT, record)
-    try:
+    with _hooked(record):
         yield made
+
+
+@contextmanager
+def _hooked(handler: Any) -> Iterator[None]:
+    """`handler` on the client's `before-call` while the block runs."""
+    events = dynamodb().meta.client.meta.events
+    events.register(EVENT, handler)
+    try:
+        yield
     finally:
-        events.unregister(EVENT, record)
+        events.unregister(EVENT, handler)

@@ -21,14 +21,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from botocore.exceptions import ClientError
-
-from fleetreport import clock
 from fleetreport.compliance import keys
-from fleetreport.compliance.counts import MAX_ATTEMPTS, counts_key, moves
-from fleetreport.errors import TemporarilyUnavailable
+from fleetreport.compliance.counts import counts_key, moves
+from fleetreport.storage.once import marker_put, transact_once
 
-MARKER_TTL_SECONDS = 2 * 86_400  # a stream keeps records 24 h: a retry never comes after this
 PER_TRANSACTION = 99  # TransactWriteItems takes 100 actions: the marker and 99 counts items
 
 # (tenant, owner key or None) -> {attribute: n}
@@ -102,31 +98,8 @@ def _apply_chunk(
 ) -> bool:
     """One transaction: the marker (only if absent) and one ADD per counts item. False when the
     marker was there (applied before); a conflict with another shard's batch is retried."""
-    actions = [_marker_put(markers, marker, now)] + [_counts_add(table, place, adds) for place, adds in chunk]
-    for attempt in range(MAX_ATTEMPTS):
-        if attempt:
-            clock.backoff(attempt)
-        try:
-            client.transact_write_items(TransactItems=actions)
-            return True
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
-                raise
-            reasons = error.response.get("CancellationReasons") or []
-            if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
-                return False
-    raise TemporarilyUnavailable()
-
-
-def _marker_put(markers: str, marker: str, now: datetime) -> dict[str, Any]:
-    return {
-        "Put": {
-            "TableName": markers,
-            "Item": {"counter": marker, "ttl": int(now.timestamp()) + MARKER_TTL_SECONDS},
-            "ConditionExpression": "attribute_not_exists(#key)",
-            "ExpressionAttributeNames": {"#key": "counter"},
-        }
-    }
+    actions = [marker_put(markers, marker, now)] + [_counts_add(table, place, adds) for place, adds in chunk]
+    return transact_once(client, actions)
 
 
 def _counts_add(table: str, place: tuple[str, str | None], adds: Counter[str]) -> dict[str, Any]:

@@ -22,19 +22,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from botocore.exceptions import ClientError
-
-from fleetreport import clock
-from fleetreport.errors import TemporarilyUnavailable
 from fleetreport.groups.models import format_time
 from fleetreport.releases.keys import counts_key, slices_of
 from fleetreport.storage.aws import dynamodb
+from fleetreport.storage.once import marker_put, transact_once
 
-MARKER_TTL_SECONDS = 2 * 86_400
 KEEP_DAYS = 90  # the reads ask for at most 90 days; older a_/c_/r_ attributes are dropped as items change
 _DROP_SPAN = 7
 PER_TRANSACTION = 99  # TransactWriteItems takes 100 actions: the marker and 99 count items
-MAX_ATTEMPTS = 8  # tries of a transaction cancelled by a TransactionConflict
 
 
 def day_attr(kind: str, day: str) -> str:
@@ -116,7 +111,10 @@ def apply_increments(
     for index, start in enumerate(range(0, len(keys), PER_TRANSACTION)):
         chunk = keys[start : start + PER_TRANSACTION]
         updates = [_update(counts_table, key, summed[key], now) for key in chunk]
-        if _apply_chunk(_marker_put(markers_table, _marker(batch_id, index, chunk), now), updates):
+        if transact_once(
+            dynamodb().meta.client,
+            [marker_put(markers_table, _marker(batch_id, index, chunk), now), *updates],
+        ):
             applied += len(chunk)
         else:
             duplicates += len(chunk)
@@ -174,35 +172,3 @@ def _update(counts_table: str, key: tuple[str, str], inc: Increment, now: dateti
             "ExpressionAttributeValues": values,
         }
     }
-
-
-def _marker_put(markers_table: str, marker: str, now: datetime) -> dict[str, Any]:
-    return {
-        "Put": {
-            "TableName": markers_table,
-            "Item": {"counter": marker, "ttl": int(now.timestamp()) + MARKER_TTL_SECONDS},
-            "ConditionExpression": "attribute_not_exists(#key)",
-            "ExpressionAttributeNames": {"#key": "counter"},
-        }
-    }
-
-
-def _apply_chunk(marker: dict[str, Any], updates: list[dict[str, Any]]) -> bool:
-    """One transaction: the marker (only if absent) first, then the chunk's updates. False when the
-    marker was there (applied before); a conflict with another transaction on the same items (the
-    other stream's consumer writes the same count items) is retried after a jittered backoff."""
-    for attempt in range(MAX_ATTEMPTS):
-        if attempt:
-            clock.backoff(attempt)
-        try:
-            dynamodb().meta.client.transact_write_items(TransactItems=[marker, *updates])
-            return True
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
-                raise
-            reasons = error.response.get("CancellationReasons") or []
-            if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
-                return False
-            if not any(reason.get("Code") == "TransactionConflict" for reason in reasons):
-                raise
-    raise TemporarilyUnavailable()
